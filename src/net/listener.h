@@ -1,0 +1,46 @@
+// TCP and WebSocket listeners. One acceptor per event loop bound with SO_REUSEPORT, so the
+// kernel spreads new connections across the shards with no hand-off thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/connection.h"
+
+namespace unimq::net {
+
+class EventLoopGroup;
+
+enum class Transport { Tcp, WebSocket };
+
+struct ListenerOptions {
+  std::string host = "0.0.0.0";
+  uint16_t port = 0;
+  Transport transport = Transport::Tcp;
+  std::string ws_subprotocol = "mqtt";  // required/echoed Sec-WebSocket-Protocol (WebSocket)
+  ConnectionLimits limits;
+};
+
+// Called on the accepting loop for each new connection (after the WebSocket upgrade, for
+// WebSocket listeners); returns its handler. Returning nullptr closes the connection.
+using HandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(Connection&)>;
+
+class Listener {
+ public:
+  Listener(EventLoopGroup& loops, ListenerOptions opts, HandlerFactory factory);
+  ~Listener();
+  // Binds and starts accepting; throws std::runtime_error with a clear message on failure
+  // (e.g. "cannot listen on 0.0.0.0:1883: Address already in use").
+  void start();
+  // Stops accepting (existing connections stay). Thread-safe.
+  void stop();
+  uint16_t port() const;  // the bound port (useful when opts.port == 0 means "any")
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace unimq::net
