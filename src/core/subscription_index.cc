@@ -1,0 +1,358 @@
+#include "core/subscription_index.h"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+
+#include "core/subscription_trie.h"
+
+namespace unimq::core {
+
+using detail::Node;
+using detail::NodeKind;
+using detail::PlainSub;
+using detail::ShareGroup;
+
+namespace detail {
+
+std::ptrdiff_t PlainSubList::find(SubscriberRef who) const {
+  if (pos_) {
+    auto it = pos_->find(who);
+    return it == pos_->end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  }
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (items_[i].who == who) return static_cast<std::ptrdiff_t>(i);
+  }
+  return -1;
+}
+
+bool PlainSubList::upsert(SubscriberRef who, const SubscriptionOptions& opts) {
+  const std::ptrdiff_t i = find(who);
+  if (i >= 0) {
+    items_[static_cast<size_t>(i)].options = opts;
+    return false;
+  }
+  items_.push_back(PlainSub{who, opts});
+  if (pos_) {
+    pos_->emplace(who, static_cast<uint32_t>(items_.size() - 1));
+  } else if (items_.size() > kIndexThreshold) {
+    pos_ = std::make_unique<std::unordered_map<SubscriberRef, uint32_t, SubscriberRefHash>>();
+    pos_->reserve(items_.size() * 2);
+    for (size_t k = 0; k < items_.size(); ++k) {
+      pos_->emplace(items_[k].who, static_cast<uint32_t>(k));
+    }
+  }
+  return true;
+}
+
+bool PlainSubList::erase(SubscriberRef who) {
+  const std::ptrdiff_t i = find(who);
+  if (i < 0) return false;
+  // Order of plain subscribers is irrelevant: swap-and-pop keeps erase O(1).
+  const size_t idx = static_cast<size_t>(i);
+  if (idx + 1 != items_.size()) {
+    items_[idx] = items_.back();
+    if (pos_) (*pos_)[items_[idx].who] = static_cast<uint32_t>(idx);
+  }
+  items_.pop_back();
+  if (pos_) {
+    pos_->erase(who);
+    if (items_.empty()) pos_.reset();
+  }
+  return true;
+}
+
+ShareGroup* Node::find_group(std::string_view name) {
+  for (auto& g : groups) {
+    if (g.name == name) return &g;
+  }
+  return nullptr;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Calls fn(level) for each '/'-separated level ("a//b" has an empty middle level).
+template <typename Fn>
+void for_each_level(std::string_view s, Fn&& fn) {
+  size_t pos = 0;
+  while (true) {
+    const size_t end = s.find('/', pos);
+    fn(s.substr(pos, end - pos));
+    if (end == std::string_view::npos) return;
+    pos = end + 1;
+  }
+}
+
+}  // namespace
+
+struct SubscriptionIndex::Impl {
+  // What a session subscribed to, so remove_all() goes straight to the nodes. Node pointers
+  // stay valid: a node holding a subscription is never pruned.
+  struct SessionSub {
+    Node* node;
+    std::string group;
+    uint32_t shard;
+  };
+
+  SharedStrategy strategy;
+  uint64_t seed;
+  uint64_t groups_created = 0;
+  size_t size = 0;
+  Node root{nullptr, NodeKind::kRoot, {}};
+  std::unordered_map<uint64_t, std::vector<SessionSub>> by_session;
+
+  Impl(SharedStrategy s, uint64_t sd) : strategy(s), seed(sd) {}
+
+  Node* find_node(std::string_view filter) {
+    Node* n = &root;
+    bool ok = true;
+    for_each_level(filter, [&](std::string_view level) {
+      if (!ok) return;
+      if (level == "+") {
+        n = n->plus.get();
+      } else if (level == "#") {
+        n = n->hash.get();
+      } else {
+        auto it = n->children.find(level);
+        n = it == n->children.end() ? nullptr : it->second.get();
+      }
+      ok = n != nullptr;
+    });
+    return ok ? n : nullptr;
+  }
+
+  Node* ensure_node(std::string_view filter) {
+    Node* n = &root;
+    for_each_level(filter, [&](std::string_view level) {
+      if (level == "+") {
+        if (!n->plus) n->plus = std::make_unique<Node>(n, NodeKind::kPlus, level);
+        n = n->plus.get();
+      } else if (level == "#") {
+        if (!n->hash) n->hash = std::make_unique<Node>(n, NodeKind::kHash, level);
+        n = n->hash.get();
+      } else {
+        auto it = n->children.find(level);
+        if (it == n->children.end()) {
+          auto child = std::make_unique<Node>(n, NodeKind::kLiteral, level);
+          const std::string_view key = child->level;
+          it = n->children.emplace(key, std::move(child)).first;
+        }
+        n = it->second.get();
+      }
+    });
+    return n;
+  }
+
+  // Detaches empty nodes from `n` up to the root, so unsubscribed filters cost no memory.
+  void prune(Node* n) {
+    while (n != &root && n->empty()) {
+      Node* parent = n->parent;
+      switch (n->kind) {
+        case NodeKind::kPlus:
+          parent->plus.reset();
+          break;
+        case NodeKind::kHash:
+          parent->hash.reset();
+          break;
+        case NodeKind::kLiteral:
+          parent->children.erase(parent->children.find(std::string_view(n->level)));
+          break;
+        case NodeKind::kRoot:
+          return;
+      }
+      n = parent;
+    }
+  }
+
+  // Removes `who` from `n` (plain if group empty, else from the share group); no pruning.
+  bool remove_at(Node* n, std::string_view group, SubscriberRef who) {
+    if (group.empty()) return n->subs.erase(who);
+    ShareGroup* g = n->find_group(group);
+    if (!g) return false;
+    auto it = std::find_if(g->members.begin(), g->members.end(),
+                           [&](const PlainSub& m) { return m.who == who; });
+    if (it == g->members.end()) return false;
+    const size_t idx = static_cast<size_t>(it - g->members.begin());
+    g->members.erase(it);  // keep order: picker positions are indices
+    g->picker.on_member_removed(idx, g->members.size());
+    if (g->members.empty()) {
+      n->groups.erase(n->groups.begin() + (g - n->groups.data()));
+    }
+    return true;
+  }
+
+  void forget_session_sub(SubscriberRef who, Node* n, std::string_view group) {
+    auto it = by_session.find(who.session_id);
+    if (it == by_session.end()) return;
+    auto& subs = it->second;
+    for (size_t i = 0; i < subs.size(); ++i) {
+      if (subs[i].node == n && subs[i].shard == who.shard && subs[i].group == group) {
+        subs[i] = std::move(subs.back());
+        subs.pop_back();
+        break;
+      }
+    }
+    if (subs.empty()) by_session.erase(it);
+  }
+
+  void collect(Node* n, const MatchContext& ctx, std::vector<Match>& out) {
+    for (const PlainSub& s : n->subs.items()) out.push_back(Match{s.who, s.options, false});
+    for (ShareGroup& g : n->groups) {
+      const size_t i = g.picker.pick(g.members.size(), ctx.publisher_client_id);
+      const PlainSub& m = g.members[i];
+      out.push_back(Match{m.who, m.options, true});
+    }
+  }
+
+  // Iterative walk (explicit stack, reused across calls) so a deep topic cannot overflow the
+  // thread stack. Each frame: `n` matched the topic levels before `pos`; `done` means the
+  // topic has no levels left.
+  struct Frame {
+    Node* n;
+    size_t pos;
+    bool done;
+  };
+  std::vector<Frame> stack;
+
+  void match(std::string_view topic, const MatchContext& ctx, std::vector<Match>& out) {
+    // The '$' rule: no leading wildcard reaches a '$'-topic.
+    const bool dollar = !topic.empty() && topic.front() == '$';
+    stack.clear();
+    stack.push_back(Frame{&root, 0, false});
+    while (!stack.empty()) {
+      const Frame f = stack.back();
+      stack.pop_back();
+      if (f.done) {
+        collect(f.n, ctx, out);
+        if (f.n->hash) collect(f.n->hash.get(), ctx, out);  // "a/#" also matches "a"
+        continue;
+      }
+      const bool wildcards_ok = !(dollar && f.n == &root);
+      const size_t end = topic.find('/', f.pos);
+      const bool last = end == std::string_view::npos;
+      const size_t next = last ? topic.size() : end + 1;
+      if (wildcards_ok && f.n->hash) collect(f.n->hash.get(), ctx, out);
+      if (wildcards_ok && f.n->plus) stack.push_back(Frame{f.n->plus.get(), next, last});
+      if (!f.n->children.empty()) {
+        auto it = f.n->children.find(topic.substr(f.pos, end - f.pos));
+        if (it != f.n->children.end()) stack.push_back(Frame{it->second.get(), next, last});
+      }
+    }
+  }
+
+  void list(std::vector<Entry>& out) const {
+    std::vector<std::pair<const Node*, std::string>> todo;
+    todo.emplace_back(&root, std::string());
+    while (!todo.empty()) {
+      auto [n, path] = std::move(todo.back());
+      todo.pop_back();
+      for (const PlainSub& s : n->subs.items()) out.push_back(Entry{path, {}, s.who, s.options});
+      for (const ShareGroup& g : n->groups) {
+        for (const PlainSub& m : g.members) out.push_back(Entry{path, g.name, m.who, m.options});
+      }
+      auto push = [&](const Node& c) {
+        todo.emplace_back(&c, n == &root ? c.level : path + "/" + c.level);
+      };
+      for (const auto& [key, child] : n->children) push(*child);
+      if (n->plus) push(*n->plus);
+      if (n->hash) push(*n->hash);
+    }
+  }
+
+  // Tears the trie down bottom-up without recursion (unique_ptr chains would recurse once
+  // per level).
+  ~Impl() {
+    std::vector<std::unique_ptr<Node>> todo;
+    auto take_children = [&](Node& n) {
+      for (auto& [key, child] : n.children) todo.push_back(std::move(child));
+      n.children.clear();
+      if (n.plus) todo.push_back(std::move(n.plus));
+      if (n.hash) todo.push_back(std::move(n.hash));
+    };
+    take_children(root);
+    while (!todo.empty()) {
+      std::unique_ptr<Node> n = std::move(todo.back());
+      todo.pop_back();
+      take_children(*n);
+    }
+  }
+};
+
+SubscriptionIndex::SubscriptionIndex(SharedStrategy strategy, uint64_t seed)
+    : impl_(std::make_unique<Impl>(strategy, seed)) {}
+
+SubscriptionIndex::~SubscriptionIndex() = default;
+
+bool SubscriptionIndex::add(std::string_view filter, std::string_view group, SubscriberRef who,
+                            const SubscriptionOptions& opts) {
+  Node* n = impl_->ensure_node(filter);
+  bool added;
+  if (group.empty()) {
+    added = n->subs.upsert(who, opts);
+  } else {
+    ShareGroup* g = n->find_group(group);
+    if (!g) {
+      // Distinct seeds per group so random groups do not pick in lockstep.
+      const uint64_t seed = impl_->seed ^ std::hash<std::string_view>{}(group) ^
+                            (++impl_->groups_created * 0x9E3779B97F4A7C15ull);
+      g = &n->groups.emplace_back(group, impl_->strategy, seed);
+    }
+    auto it = std::find_if(g->members.begin(), g->members.end(),
+                           [&](const PlainSub& m) { return m.who == who; });
+    added = it == g->members.end();
+    if (added) {
+      g->members.push_back(PlainSub{who, opts});
+    } else {
+      it->options = opts;
+    }
+  }
+  if (added) {
+    ++impl_->size;
+    impl_->by_session[who.session_id].push_back(Impl::SessionSub{n, std::string(group), who.shard});
+  }
+  return added;
+}
+
+bool SubscriptionIndex::remove(std::string_view filter, std::string_view group, SubscriberRef who) {
+  Node* n = impl_->find_node(filter);
+  if (!n || !impl_->remove_at(n, group, who)) return false;
+  --impl_->size;
+  impl_->forget_session_sub(who, n, group);
+  impl_->prune(n);
+  return true;
+}
+
+size_t SubscriptionIndex::remove_all(uint64_t session_id) {
+  auto it = impl_->by_session.find(session_id);
+  if (it == impl_->by_session.end()) return 0;
+  std::vector<Impl::SessionSub> subs = std::move(it->second);
+  impl_->by_session.erase(it);
+  // Prune after each removal: every node still listed holds one of this session's entries,
+  // so it (and its ancestors) cannot be freed by an earlier prune.
+  size_t removed = 0;
+  for (const auto& s : subs) {
+    if (impl_->remove_at(s.node, s.group, SubscriberRef{session_id, s.shard})) ++removed;
+    impl_->prune(s.node);
+  }
+  impl_->size -= removed;
+  return removed;
+}
+
+void SubscriptionIndex::match(std::string_view topic, const MatchContext& ctx,
+                              std::vector<Match>& out) {
+  impl_->match(topic, ctx, out);
+}
+
+size_t SubscriptionIndex::size() const { return impl_->size; }
+
+std::vector<SubscriptionIndex::Entry> SubscriptionIndex::list() const {
+  std::vector<Entry> out;
+  out.reserve(impl_->size);
+  impl_->list(out);
+  return out;
+}
+
+}  // namespace unimq::core
