@@ -1,0 +1,105 @@
+// Broker configuration: one plain struct with every setting and its default, loaded from a TOML
+// file (config/unimq.toml documents every key) and overridden from the command line.
+//
+// Precedence (lowest to highest): built-in defaults < TOML file < dedicated CLI flags < --set.
+// Every key is addressed as "section.key" (e.g. "mqtt.port") in TOML, --set and error messages.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace unimq::app {
+
+// Thrown for unreadable/malformed files, unknown keys, type errors and invalid values. what()
+// always names the offending key (and file:line when it comes from a file).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What to do when a session's pending queue (mqtt.max_queued_messages) is full.
+enum class QueueDropPolicy { DropOldest, DropNewest };
+const char* queue_drop_policy_name(QueueDropPolicy p);
+
+struct ServerConfig {
+  std::string data_dir = "./data";
+  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  uint32_t workers = 0;            // event-loop threads; 0 = number of cores
+  uint32_t node_id = 1;            // unique per node in a cluster
+};
+
+struct MqttConfig {
+  std::string bind = "0.0.0.0";
+  uint16_t port = 1883;     // 0 disables the TCP listener
+  uint16_t ws_port = 8083;  // 0 disables the WebSocket listener
+  std::string ws_path = "/mqtt";
+  uint32_t max_packet_size = 268435455;  // bytes, 1..268435455 (MQTT maximum)
+  uint16_t receive_maximum = 65535;      // inbound QoS1/2 window announced in CONNACK, 1..65535
+  uint32_t max_inflight = 1024;          // outbound window per session (capped by client's RM)
+  uint32_t max_queued_messages = 10000;  // offline/pending queue per session, 0 = no queueing
+  QueueDropPolicy queue_drop_policy = QueueDropPolicy::DropOldest;
+  uint32_t max_session_expiry = 0xFFFFFFFF;  // seconds; 0xFFFFFFFF = never expires
+  uint16_t max_keepalive = 65535;            // seconds, server cap on client keep-alive, 1..65535
+  uint16_t topic_alias_maximum = 65535;      // inbound aliases accepted; 0 disables
+  bool retain_available = true;
+  bool wildcard_subscriptions = true;
+  bool shared_subscriptions = true;
+  // round_robin, random, sticky, hash_clientid; parse with core::parse_shared_strategy().
+  std::string shared_strategy = "round_robin";
+  uint32_t connect_timeout_ms = 10000;  // CONNECT must arrive within this after TCP accept
+  uint32_t sys_interval_s = 10;         // $SYS publish period; 0 disables $SYS
+  uint8_t max_qos = 2;                  // 0..2
+  bool allow_anonymous = true;
+  uint32_t retry_interval_s = 0;  // 0 = redeliver unacked messages only on reconnect (v5 rule)
+};
+
+// A listener that only has an address (reserved front ends and the admin HTTP API).
+struct ListenerConfig {
+  std::string bind = "0.0.0.0";
+  uint16_t port = 0;  // 0 disables the listener
+};
+
+struct LogConfig {
+  std::string file;             // empty = stderr
+  std::string format = "text";  // text, json
+};
+
+struct Config {
+  ServerConfig server;
+  MqttConfig mqtt;
+  ListenerConfig kafka{"0.0.0.0", 9092};
+  ListenerConfig amqp{"0.0.0.0", 5672};
+  ListenerConfig http{"0.0.0.0", 8080};
+  LogConfig log;
+
+  // server.workers with 0 resolved to the number of cores (at least 1).
+  uint32_t effective_workers() const;
+
+  bool operator==(const Config&) const = default;
+};
+
+// Parses a TOML file. Missing keys keep their defaults; unknown sections/keys, wrong types and
+// invalid values throw ConfigError. The result is validate()d.
+Config load_config(const std::string& path);
+// Same, from TOML text; `source` names it in error messages.
+Config load_config_string(std::string_view toml, std::string_view source = "<string>");
+
+// Sets one key from its textual form, as given to --set: "mqtt.port", "1884". Booleans are
+// true/false, integers decimal, strings taken verbatim. Throws ConfigError.
+void apply_override(Config& config, std::string_view key, std::string_view value);
+// Splits "section.key=value" and applies it.
+void apply_override(Config& config, std::string_view assignment);
+
+// Cross-field checks (e.g. two enabled listeners on the same port). Throws ConfigError.
+void validate(const Config& config);
+
+// The effective configuration as TOML (every key), loadable by load_config.
+std::string dump_config(const Config& config);
+
+// All "section.key" names, in file order (for help texts and tests).
+std::vector<std::string> config_keys();
+
+}  // namespace unimq::app
