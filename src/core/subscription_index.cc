@@ -70,6 +70,64 @@ ShareGroup* Node::find_group(std::string_view name) {
   return nullptr;
 }
 
+Node* Node::find_child(std::string_view lvl) const {
+  if (big_children) {
+    auto it = big_children->find(lvl);
+    return it == big_children->end() ? nullptr : it->second.get();
+  }
+  for (const auto& c : small_children) {
+    if (c->level == lvl) return c.get();
+  }
+  return nullptr;
+}
+
+Node* Node::ensure_child(std::string_view lvl) {
+  if (Node* c = find_child(lvl)) return c;
+  auto child = std::make_unique<Node>(this, NodeKind::kLiteral, lvl);
+  Node* raw = child.get();
+  if (big_children) {
+    big_children->emplace(std::string_view(raw->level), std::move(child));
+    return raw;
+  }
+  small_children.push_back(std::move(child));
+  if (small_children.size() > kSmallChildren) {
+    big_children = std::make_unique<ChildMap>();
+    for (auto& c : small_children) {
+      const std::string_view key = c->level;
+      big_children->emplace(key, std::move(c));
+    }
+    small_children.clear();
+    small_children.shrink_to_fit();
+  }
+  return raw;
+}
+
+void Node::erase_child(const Node* child) {
+  if (big_children) {
+    big_children->erase(big_children->find(std::string_view(child->level)));
+    if (big_children->empty()) big_children.reset();
+    return;
+  }
+  for (auto& c : small_children) {
+    if (c.get() == child) {
+      c = std::move(small_children.back());
+      small_children.pop_back();
+      return;
+    }
+  }
+}
+
+void Node::take_children(std::vector<std::unique_ptr<Node>>& out) {
+  if (big_children) {
+    for (auto& [key, child] : *big_children) out.push_back(std::move(child));
+    big_children.reset();
+  }
+  for (auto& c : small_children) out.push_back(std::move(c));
+  small_children.clear();
+  if (plus) out.push_back(std::move(plus));
+  if (hash) out.push_back(std::move(hash));
+}
+
 }  // namespace detail
 
 namespace {
@@ -116,8 +174,7 @@ struct SubscriptionIndex::Impl {
       } else if (level == "#") {
         n = n->hash.get();
       } else {
-        auto it = n->children.find(level);
-        n = it == n->children.end() ? nullptr : it->second.get();
+        n = n->find_child(level);
       }
       ok = n != nullptr;
     });
@@ -134,13 +191,7 @@ struct SubscriptionIndex::Impl {
         if (!n->hash) n->hash = std::make_unique<Node>(n, NodeKind::kHash, level);
         n = n->hash.get();
       } else {
-        auto it = n->children.find(level);
-        if (it == n->children.end()) {
-          auto child = std::make_unique<Node>(n, NodeKind::kLiteral, level);
-          const std::string_view key = child->level;
-          it = n->children.emplace(key, std::move(child)).first;
-        }
-        n = it->second.get();
+        n = n->ensure_child(level);
       }
     });
     return n;
@@ -158,7 +209,7 @@ struct SubscriptionIndex::Impl {
           parent->hash.reset();
           break;
         case NodeKind::kLiteral:
-          parent->children.erase(parent->children.find(std::string_view(n->level)));
+          parent->erase_child(n);
           break;
         case NodeKind::kRoot:
           return;
@@ -236,9 +287,8 @@ struct SubscriptionIndex::Impl {
       const size_t next = last ? topic.size() : end + 1;
       if (wildcards_ok && f.n->hash) collect(f.n->hash.get(), ctx, out);
       if (wildcards_ok && f.n->plus) stack.push_back(Frame{f.n->plus.get(), next, last});
-      if (!f.n->children.empty()) {
-        auto it = f.n->children.find(topic.substr(f.pos, end - f.pos));
-        if (it != f.n->children.end()) stack.push_back(Frame{it->second.get(), next, last});
+      if (Node* child = f.n->find_child(topic.substr(f.pos, end - f.pos))) {
+        stack.push_back(Frame{child, next, last});
       }
     }
   }
@@ -256,7 +306,7 @@ struct SubscriptionIndex::Impl {
       auto push = [&](const Node& c) {
         todo.emplace_back(&c, n == &root ? c.level : path + "/" + c.level);
       };
-      for (const auto& [key, child] : n->children) push(*child);
+      n->for_each_child(push);
       if (n->plus) push(*n->plus);
       if (n->hash) push(*n->hash);
     }
@@ -266,17 +316,11 @@ struct SubscriptionIndex::Impl {
   // per level).
   ~Impl() {
     std::vector<std::unique_ptr<Node>> todo;
-    auto take_children = [&](Node& n) {
-      for (auto& [key, child] : n.children) todo.push_back(std::move(child));
-      n.children.clear();
-      if (n.plus) todo.push_back(std::move(n.plus));
-      if (n.hash) todo.push_back(std::move(n.hash));
-    };
-    take_children(root);
+    root.take_children(todo);
     while (!todo.empty()) {
       std::unique_ptr<Node> n = std::move(todo.back());
       todo.pop_back();
-      take_children(*n);
+      n->take_children(todo);
     }
   }
 };

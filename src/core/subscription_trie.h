@@ -58,17 +58,35 @@ enum class NodeKind : uint8_t { kRoot, kLiteral, kPlus, kHash };
 struct Node {
   Node(Node* p, NodeKind k, std::string_view lvl) : parent(p), kind(k), level(lvl) {}
 
-  bool empty() const {
-    return subs.empty() && groups.empty() && children.empty() && !plus && !hash;
-  }
+  using ChildMap = std::unordered_map<std::string_view, std::unique_ptr<Node>>;
+
+  bool has_children() const { return big_children || !small_children.empty(); }
+  bool empty() const { return subs.empty() && groups.empty() && !has_children() && !plus && !hash; }
   ShareGroup* find_group(std::string_view name);
+  Node* find_child(std::string_view lvl) const;
+  Node* ensure_child(std::string_view lvl);
+  void erase_child(const Node* child);
+  template <typename Fn>
+  void for_each_child(Fn&& fn) const {
+    if (big_children) {
+      for (const auto& [key, child] : *big_children) fn(*child);
+    }
+    for (const auto& child : small_children) fn(*child);
+  }
+  // Moves every literal child out (non-recursive teardown).
+  void take_children(std::vector<std::unique_ptr<Node>>& out);
 
   Node* parent;
   NodeKind kind;
   // The node's own level; children keys are views into their node's `level`, which never
   // moves (nodes are heap-allocated), so lookups by string_view allocate nothing.
   std::string level;
-  std::unordered_map<std::string_view, std::unique_ptr<Node>> children;
+  // Literal children: a short vector scanned linearly while there are few (the common case:
+  // one child per device id level), a hash map past kSmallChildren. A map per node would
+  // cost ~250 bytes even with one child, in every shard's replica.
+  static constexpr size_t kSmallChildren = 8;
+  std::vector<std::unique_ptr<Node>> small_children;
+  std::unique_ptr<ChildMap> big_children;
   std::unique_ptr<Node> plus;  // '+' child
   std::unique_ptr<Node> hash;  // '#' child (always a leaf)
   PlainSubList subs;

@@ -213,5 +213,28 @@ TEST(SubscriptionIndex, ManySubscribersOnOneFilter) {
   EXPECT_EQ(match_all(idx, "t").size(), 149u);
 }
 
+TEST(SubscriptionIndex, ManySiblingLevels) {
+  // Crosses the small-vector -> hash-map switch for a node's children, both ways.
+  SubscriptionIndex idx;
+  for (uint64_t i = 0; i < 40; ++i) {
+    EXPECT_TRUE(idx.add("d/" + std::to_string(i) + "/t", "", ref(i + 1), {}));
+  }
+  for (uint64_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(matched(idx, "d/" + std::to_string(i) + "/t"), (Ids{i + 1}));
+  }
+  EXPECT_EQ(matched(idx, "d/40/t"), Ids{});
+  for (uint64_t i = 0; i < 40; i += 2) EXPECT_EQ(idx.remove_all(i + 1), 1u);
+  for (uint64_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(matched(idx, "d/" + std::to_string(i) + "/t").size(), i % 2) << i;
+  }
+  for (uint64_t i = 1; i < 40; i += 2) {
+    EXPECT_TRUE(idx.remove("d/" + std::to_string(i) + "/t", "", ref(i + 1)));
+  }
+  EXPECT_EQ(idx.size(), 0u);
+  EXPECT_TRUE(idx.list().empty());
+  EXPECT_TRUE(idx.add("d/5/t", "", ref(1), {}));
+  EXPECT_EQ(matched(idx, "d/5/t"), (Ids{1}));
+}
+
 }  // namespace
 }  // namespace unimq::core
