@@ -8,6 +8,7 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include "admin/routes/routes.h"
@@ -35,6 +36,12 @@ void AdminServer::start() {
   server->new_task_queue = [] { return new httplib::ThreadPool(2); };
   server->set_read_timeout(5, 0);
   server->set_write_timeout(5, 0);
+  // httplib's default also sets SO_REUSEPORT, which lets a second broker instance "bind" the
+  // same port and silently steal half the scrapes. SO_REUSEADDR alone still allows fast restarts.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   routes::register_health(*server, view_);
   routes::register_metrics(*server, registry_);

@@ -43,6 +43,9 @@ int run_cli(int argc, char** argv, std::function<int(const Config&)> run_server)
   app.footer("Run 'unimq server --help' for the server options.");
 
   CLI::App* server = app.add_subcommand("server", "Run the broker");
+  server->footer(
+      "Precedence: built-in defaults < --config file < flags above < --set.\n"
+      "Every key is documented in config/unimq.toml; --print-config shows the result.");
   std::string config_path;
   server
       ->add_option("-c,--config", config_path,

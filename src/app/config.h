@@ -29,6 +29,8 @@ struct ServerConfig {
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   uint32_t workers = 0;            // event-loop threads; 0 = number of cores
   uint32_t node_id = 1;            // unique per node in a cluster
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct MqttConfig {
@@ -54,17 +56,23 @@ struct MqttConfig {
   uint8_t max_qos = 2;                  // 0..2
   bool allow_anonymous = true;
   uint32_t retry_interval_s = 0;  // 0 = redeliver unacked messages only on reconnect (v5 rule)
+
+  bool operator==(const MqttConfig&) const = default;
 };
 
 // A listener that only has an address (reserved front ends and the admin HTTP API).
 struct ListenerConfig {
   std::string bind = "0.0.0.0";
   uint16_t port = 0;  // 0 disables the listener
+
+  bool operator==(const ListenerConfig&) const = default;
 };
 
 struct LogConfig {
   std::string file;             // empty = stderr
   std::string format = "text";  // text, json
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Config {
