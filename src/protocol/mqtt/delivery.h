@@ -1,0 +1,27 @@
+// What one session receives for one routed message, after merging its overlapping
+// subscriptions: the granted QoS, the retain flag to send, and the subscription identifiers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/message.h"
+
+namespace unimq::mqtt {
+
+struct Delivery {
+  uint64_t session_id = 0;
+  uint8_t qos = 0;
+  bool retain = false;
+  std::vector<uint32_t> subscription_ids;
+};
+
+// A message waiting in a session (queued, or in flight towards the client).
+struct Outbound {
+  core::MessagePtr msg;
+  uint8_t qos = 0;
+  bool retain = false;
+  std::vector<uint32_t> subscription_ids;
+};
+
+}  // namespace unimq::mqtt

@@ -1,0 +1,184 @@
+#include "protocol/mqtt/session/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "protocol/mqtt/broker.h"
+#include "protocol/mqtt/mqtt_connection.h"
+#include "protocol/mqtt/shard.h"
+
+namespace unimq::mqtt {
+
+Session::Session(Shard& shard, uint64_t id, std::string client_id)
+    : shard_(shard), id_(id), client_id_(std::move(client_id)) {}
+
+Session::~Session() {
+  auto& m = shard_.broker().metrics();
+  m.inflight.sub(static_cast<int64_t>(inflight_.size()));
+  m.queued.sub(static_cast<int64_t>(queue_.size()));
+}
+
+void Session::attach(MqttConnection* conn) { conn_ = conn; }
+void Session::detach() { conn_ = nullptr; }
+
+uint16_t Session::next_packet_id() {
+  // Inflight never exceeds 65535 entries (send_window <= 65535), so a free id exists.
+  do {
+    last_packet_id_ = static_cast<uint16_t>(last_packet_id_ + 1);
+    if (last_packet_id_ == 0) last_packet_id_ = 1;
+  } while (inflight_.count(last_packet_id_));
+  return last_packet_id_;
+}
+
+void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
+                      const std::vector<uint32_t>& subscription_ids) {
+  Outbound out{msg, qos, retain, subscription_ids};
+  if (conn_ && queue_.empty()) {
+    if (send_now(out)) return;
+    if (qos == 0) return;  // dropped (congested or too large): QoS 0 is not queued
+  } else if (!conn_ && qos == 0) {
+    return;  // like Mosquitto's default: QoS 0 is not queued for offline sessions
+  }
+  if (qos == 0 && conn_ && conn_->congested()) {
+    shard_.broker().metrics().dropped_congested.inc();
+    return;
+  }
+  enqueue(std::move(out));
+}
+
+void Session::enqueue(Outbound out) {
+  auto& m = shard_.broker().metrics();
+  size_t limit = shard_.broker().options().max_queued_messages;
+  if (queue_.size() >= limit) {
+    m.dropped_queue_full.inc();
+    if (!shard_.broker().options().drop_oldest || limit == 0) return;
+    queue_.pop_front();
+    m.queued.sub(1);
+  }
+  queue_.push_back(std::move(out));
+  m.queued.add(1);
+}
+
+bool Session::send_now(Outbound& out) {
+  auto& m = shard_.broker().metrics();
+  if (out.msg->expired(core::Clock::now())) {
+    m.dropped_expired.inc();
+    return true;  // consumed (dropped)
+  }
+  if (out.qos == 0) {
+    if (conn_->congested()) return false;
+    if (!conn_->send_publish(out, 0, false)) m.dropped_too_large.inc();
+    return true;
+  }
+  if (inflight_.size() >= send_window || conn_->congested()) return false;
+  uint16_t pid = next_packet_id();
+  if (!conn_->send_publish(out, pid, false)) {
+    m.dropped_too_large.inc();
+    return true;
+  }
+  inflight_.emplace(pid, InflightMessage{std::move(out), false, ++send_seq_});
+  m.inflight.add(1);
+  return true;
+}
+
+void Session::pump() {
+  auto& m = shard_.broker().metrics();
+  while (conn_ && !queue_.empty()) {
+    Outbound& front = queue_.front();
+    if (!send_now(front)) break;
+    queue_.pop_front();
+    m.queued.sub(1);
+  }
+}
+
+void Session::resend_inflight() {
+  if (!conn_) return;
+  std::vector<std::pair<uint64_t, uint16_t>> order;
+  order.reserve(inflight_.size());
+  for (auto& [pid, e] : inflight_) order.emplace_back(e.seq, pid);
+  std::sort(order.begin(), order.end());
+  for (auto& [seq, pid] : order) {
+    auto& e = inflight_[pid];
+    if (e.released) {
+      conn_->send(Ack{PacketType::Pubrel, pid, 0, {}});
+    } else {
+      conn_->send_publish(e.out, pid, true);
+    }
+  }
+}
+
+void Session::on_puback(uint16_t packet_id) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || it->second.out.qos != 1) return;
+  inflight_.erase(it);
+  shard_.broker().metrics().inflight.sub(1);
+  pump();
+}
+
+bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || it->second.out.qos != 2) return false;
+  if (reason >= 0x80) {  // the receiver refused it: the flow ends here
+    inflight_.erase(it);
+    shard_.broker().metrics().inflight.sub(1);
+    pump();
+    return true;
+  }
+  it->second.released = true;
+  it->second.out.msg.reset();  // the payload is no longer needed
+  return true;
+}
+
+void Session::on_pubcomp(uint16_t packet_id) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || !it->second.released) return;
+  inflight_.erase(it);
+  shard_.broker().metrics().inflight.sub(1);
+  pump();
+}
+
+void Session::set_will(std::optional<core::MessagePtr> will, uint32_t delay_s) {
+  will_ = std::move(will);
+  will_delay_ = delay_s;
+}
+
+void Session::clear_will() { will_.reset(); }
+
+void Session::trigger_will() {
+  if (!will_) return;
+  auto will = std::move(*will_);
+  will_.reset();
+  if (will_delay_ == 0) {
+    shard_.route(will);
+    return;
+  }
+  pending_will_ = std::move(will);
+  if (!will_timer_) will_timer_ = std::make_unique<net::Timer>(shard_.loop());
+  will_timer_->arm(std::chrono::seconds(will_delay_), [this] { fire_pending_will(); });
+}
+
+void Session::fire_pending_will() {
+  if (will_timer_) will_timer_->cancel();
+  if (!pending_will_) return;
+  auto will = std::move(*pending_will_);
+  pending_will_.reset();
+  shard_.route(will);
+}
+
+void Session::cancel_pending_will() {
+  if (will_timer_) will_timer_->cancel();
+  pending_will_.reset();
+}
+
+void Session::arm_expiry(std::function<void()> on_expire) {
+  if (expiry_interval == kNeverExpires) return;
+  if (!expiry_timer_) expiry_timer_ = std::make_unique<net::Timer>(shard_.loop());
+  expiry_timer_->arm(std::chrono::seconds(expiry_interval), std::move(on_expire));
+}
+
+void Session::cancel_expiry() {
+  if (expiry_timer_) expiry_timer_->cancel();
+}
+
+}  // namespace unimq::mqtt

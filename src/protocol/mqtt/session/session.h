@@ -1,0 +1,116 @@
+// An MQTT session: the state that outlives a network connection (subscriptions, QoS 1/2
+// inflight state, the pending queue, the will). Owned by its home shard (chosen by client
+// id) and touched only on that shard's thread. A connected session points at its
+// MqttConnection; a disconnected persistent session keeps queuing QoS > 0 messages.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/message.h"
+#include "core/subscription_index.h"
+#include "net/timer.h"
+#include "protocol/mqtt/codec/packet.h"
+#include "protocol/mqtt/delivery.h"
+
+namespace unimq::mqtt {
+
+class MqttConnection;
+class Shard;
+
+struct SessionSubscription {
+  std::string filter;  // the real filter
+  std::string group;   // share group, empty if not shared
+  core::SubscriptionOptions options;
+};
+
+struct InflightMessage {
+  Outbound out;
+  bool released = false;  // QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP
+  uint64_t seq = 0;       // send order, for redelivery in order
+};
+
+class Session {
+ public:
+  static constexpr uint32_t kNeverExpires = 0xFFFFFFFF;
+
+  Session(Shard& shard, uint64_t id, std::string client_id);
+  ~Session();
+
+  uint64_t id() const { return id_; }
+  const std::string& client_id() const { return client_id_; }
+  Shard& shard() { return shard_; }
+
+  // Delivers a routed message: sends now if connected and the window allows, else queues
+  // (QoS > 0, or QoS 0 while connected but blocked) within the queue bound.
+  void deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
+               const std::vector<uint32_t>& subscription_ids);
+  // Sends queued messages while the inflight window and the connection allow.
+  void pump();
+  // Resends inflight messages (PUBLISH with DUP, or PUBREL) after a reconnect.
+  void resend_inflight();
+
+  void on_puback(uint16_t packet_id);
+  bool on_pubrec(uint16_t packet_id, uint8_t reason);  // false if unknown id
+  void on_pubcomp(uint16_t packet_id);
+
+  void attach(MqttConnection* conn);
+  void detach();
+  MqttConnection* connection() const { return conn_; }
+  bool connected() const { return conn_ != nullptr; }
+
+  // Will handling (stored here because a delayed will outlives the connection).
+  void set_will(std::optional<core::MessagePtr> will, uint32_t delay_s);
+  void clear_will();
+  // Called when the connection ends without a normal DISCONNECT: publish now or arm delay.
+  void trigger_will();
+  // Publishes a pending (delayed) will now, if any.
+  void fire_pending_will();
+  void cancel_pending_will();
+
+  // Expiry after disconnect: 0 ends the session at once.
+  uint32_t expiry_interval = 0;
+  void arm_expiry(std::function<void()> on_expire);
+  void cancel_expiry();
+
+  // State.
+  Version version = Version::V311;
+  std::string username;
+  bool clean_start = true;
+  uint16_t keep_alive = 0;
+  int64_t connected_at_ms = 0;
+  std::map<std::string, SessionSubscription> subscriptions;  // keyed by the full filter
+  std::unordered_set<uint16_t> inbound_qos2;                 // awaiting PUBREL
+  size_t inflight_count() const { return inflight_.size(); }
+  size_t queued_count() const { return queue_.size(); }
+  uint16_t send_window = 65535;  // min(client receive maximum, server max_inflight)
+
+ private:
+  bool send_now(Outbound& out);  // false if it could not be sent (dropped or blocked)
+  void enqueue(Outbound out);
+  uint16_t next_packet_id();
+
+  Shard& shard_;
+  uint64_t id_;
+  std::string client_id_;
+  MqttConnection* conn_ = nullptr;
+  std::unordered_map<uint16_t, InflightMessage> inflight_;
+  std::deque<Outbound> queue_;
+  uint16_t last_packet_id_ = 0;
+  uint64_t send_seq_ = 0;
+
+  std::optional<core::MessagePtr> will_;
+  uint32_t will_delay_ = 0;
+  std::optional<core::MessagePtr> pending_will_;
+  std::unique_ptr<net::Timer> will_timer_;
+  std::unique_ptr<net::Timer> expiry_timer_;
+};
+
+}  // namespace unimq::mqtt

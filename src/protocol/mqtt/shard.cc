@@ -1,0 +1,144 @@
+#include "protocol/mqtt/shard.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "net/event_loop.h"
+#include "net/timer.h"
+#include "protocol/mqtt/broker.h"
+#include "protocol/mqtt/mqtt_connection.h"
+#include "protocol/mqtt/session/session.h"
+
+namespace unimq::mqtt {
+
+Shard::Shard(MqttBroker& broker, net::EventLoop& loop, uint32_t index)
+    : broker_(broker),
+      loop_(loop),
+      index_(index),
+      subs_(broker.options().shared_strategy, 0x9E3779B97F4A7C15ull * (index + 1)) {}
+
+Shard::~Shard() = default;
+
+Session* Shard::find_session(const std::string& client_id) {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session* Shard::find_session(uint64_t session_id) {
+  auto it = by_id_.find(session_id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+Session& Shard::create_session(const std::string& client_id) {
+  auto s = std::make_unique<Session>(*this, broker_.next_session_id(), client_id);
+  Session& ref = *s;
+  by_id_[ref.id()] = &ref;
+  sessions_[client_id] = std::move(s);
+  broker_.metrics().sessions.add(1);
+  return ref;
+}
+
+void Shard::end_session(Session& s) {
+  s.fire_pending_will();
+  s.cancel_expiry();
+  uint64_t id = s.id();
+  broker_.metrics().subscriptions.sub(static_cast<int64_t>(s.subscriptions.size()));
+  broker_.metrics().sessions.sub(1);
+  broker_.for_each_shard([id](Shard& sh) { sh.index_replica().remove_all(id); }, [] {});
+  by_id_.erase(id);
+  auto it = sessions_.find(s.client_id());
+  if (it == sessions_.end() || it->second.get() != &s) return;
+  // Destroy later: we may be inside one of the session's own timer callbacks.
+  std::shared_ptr<Session> doomed(it->second.release());
+  sessions_.erase(it);
+  loop_.post([doomed] {});
+}
+
+void Shard::route(const core::MessagePtr& msg) {
+  if (msg->retain && broker_.options().retain_available) broker_.retained().put(msg);
+  match_scratch_.clear();
+  subs_.match(msg->topic, core::MatchContext{msg->origin_client}, match_scratch_);
+  if (match_scratch_.empty()) return;
+  std::sort(match_scratch_.begin(), match_scratch_.end(),
+            [](const core::Match& a, const core::Match& b) {
+              return a.subscriber.session_id < b.subscriber.session_id;
+            });
+  if (outbox_.size() != broker_.shard_count()) outbox_.resize(broker_.shard_count());
+
+  auto dispatch = [&](Delivery&& d, uint32_t shard) {
+    if (shard == index_) {
+      deliver_local(msg, d);
+    } else {
+      outbox_[shard].push_back(std::move(d));
+    }
+  };
+
+  // One delivery per session for its plain subscriptions (highest QoS, every subscription
+  // identifier), and one per shared-group pick.
+  size_t i = 0;
+  while (i < match_scratch_.size()) {
+    uint64_t sid = match_scratch_[i].subscriber.session_id;
+    uint32_t shard = match_scratch_[i].subscriber.shard;
+    Delivery merged;
+    merged.session_id = sid;
+    bool any = false;
+    for (; i < match_scratch_.size() && match_scratch_[i].subscriber.session_id == sid; ++i) {
+      const core::Match& m = match_scratch_[i];
+      uint8_t qos = std::min(msg->qos, m.options.qos);
+      bool retain = msg->retain && m.options.retain_as_published;
+      if (m.shared) {
+        Delivery d{sid, qos, retain, {}};
+        if (m.options.subscription_id) d.subscription_ids.push_back(m.options.subscription_id);
+        dispatch(std::move(d), shard);
+        continue;
+      }
+      if (m.options.no_local && msg->origin_session == sid) continue;
+      merged.qos = any ? std::max(merged.qos, qos) : qos;
+      merged.retain = merged.retain || retain;
+      if (m.options.subscription_id) merged.subscription_ids.push_back(m.options.subscription_id);
+      any = true;
+    }
+    if (any) dispatch(std::move(merged), shard);
+  }
+
+  for (uint32_t s = 0; s < outbox_.size(); ++s) {
+    if (outbox_[s].empty()) continue;
+    auto batch = std::move(outbox_[s]);
+    outbox_[s].clear();
+    Shard& target = broker_.shard(s);
+    target.loop().post(
+        [&target, msg, batch = std::move(batch)] { target.deliver_batch(msg, batch); });
+  }
+}
+
+void Shard::deliver_batch(const core::MessagePtr& msg, const std::vector<Delivery>& batch) {
+  for (const auto& d : batch) deliver_local(msg, d);
+}
+
+void Shard::deliver_local(const core::MessagePtr& msg, const Delivery& d) {
+  Session* s = find_session(d.session_id);
+  if (s) s->deliver(msg, d.qos, d.retain, d.subscription_ids);
+}
+
+void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s) {
+  uint64_t id = ++next_delayed_;
+  auto timer = std::make_unique<net::Timer>(loop_);
+  timer->arm(std::chrono::seconds(delay_s), [this, id, msg = std::move(msg)] {
+    route(msg);
+    loop_.post([this, id] { delayed_.erase(id); });
+  });
+  delayed_[id] = std::move(timer);
+  broker_.metrics().delayed_scheduled.inc();
+}
+
+void Shard::close_all_connections() {
+  std::vector<MqttConnection*> conns;
+  for (auto& [cid, s] : sessions_) {
+    if (s->connection()) conns.push_back(s->connection());
+  }
+  for (auto* c : conns) c->kick(reason::ServerShuttingDown, "server shutting down");
+  delayed_.clear();
+}
+
+}  // namespace unimq::mqtt

@@ -1,0 +1,69 @@
+// One shard of the MQTT broker: the sessions homed on one event loop, that loop's replica of
+// the subscription index, and its delayed-publish timers. Only its loop's thread touches it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/subscription_index.h"
+#include "protocol/mqtt/delivery.h"
+
+namespace unimq::net {
+class EventLoop;
+class Timer;
+}  // namespace unimq::net
+
+namespace unimq::mqtt {
+
+class MqttBroker;
+class Session;
+
+class Shard {
+ public:
+  Shard(MqttBroker& broker, net::EventLoop& loop, uint32_t index);
+  ~Shard();
+
+  uint32_t index() const { return index_; }
+  net::EventLoop& loop() { return loop_; }
+  MqttBroker& broker() { return broker_; }
+  core::SubscriptionIndex& index_replica() { return subs_; }
+
+  Session* find_session(const std::string& client_id);
+  Session* find_session(uint64_t session_id);
+  Session& create_session(const std::string& client_id);
+  // Ends a session: drops its subscriptions on every shard, fires a pending will.
+  void end_session(Session& s);
+  const std::unordered_map<std::string, std::unique_ptr<Session>>& sessions() const {
+    return sessions_;
+  }
+
+  // Routes a message published on this shard to every matching session on every shard.
+  void route(const core::MessagePtr& msg);
+  // Delivers a batch routed from another shard.
+  void deliver_batch(const core::MessagePtr& msg, const std::vector<Delivery>& batch);
+
+  // Holds a publish for `delay_s` seconds, then routes it (delayed publish).
+  void schedule_delayed(core::MessagePtr msg, uint32_t delay_s);
+
+  // Sends DISCONNECT (server shutting down) to every connected client and closes them.
+  void close_all_connections();
+
+ private:
+  void deliver_local(const core::MessagePtr& msg, const Delivery& d);
+
+  MqttBroker& broker_;
+  net::EventLoop& loop_;
+  uint32_t index_;
+  core::SubscriptionIndex subs_;
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::unordered_map<uint64_t, Session*> by_id_;
+  std::vector<core::Match> match_scratch_;
+  std::vector<std::vector<Delivery>> outbox_;  // per target shard, reused across publishes
+  std::unordered_map<uint64_t, std::unique_ptr<net::Timer>> delayed_;
+  uint64_t next_delayed_ = 0;
+};
+
+}  // namespace unimq::mqtt
