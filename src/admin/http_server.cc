@@ -90,7 +90,7 @@ void AdminServer::start() {
   // immediate stop() cannot leave the thread listening forever.
   while (!server_->is_running() && !finished->load())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  spdlog::info("admin http listening bind={} port={}", bind_, port_);
+  spdlog::debug("admin http listening bind={} port={}", bind_, port_);
 }
 
 void AdminServer::stop() {
