@@ -1,4 +1,5 @@
-// Internal to subscription_index.cc: the trie node and its per-node subscriber containers.
+// Internal to the subscription index (subscription_index.cc, subscription_trie.cc): the trie
+// node and its per-node subscriber containers.
 #pragma once
 
 #include <cstddef>
