@@ -36,13 +36,12 @@ void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
   Outbound out{msg, qos, retain, subscription_ids};
   if (conn_ && queue_.empty()) {
     if (send_now(out)) return;
-    if (qos == 0) return;  // dropped (congested or too large): QoS 0 is not queued
+    if (qos == 0) {  // the connection is congested: QoS 0 is dropped, never queued
+      shard_.broker().metrics().dropped_congested.inc();
+      return;
+    }
   } else if (!conn_ && qos == 0) {
     return;  // like Mosquitto's default: QoS 0 is not queued for offline sessions
-  }
-  if (qos == 0 && conn_ && conn_->congested()) {
-    shard_.broker().metrics().dropped_congested.inc();
-    return;
   }
   enqueue(std::move(out));
 }
