@@ -7,21 +7,26 @@ namespace unimq::mqtt {
 namespace {
 
 bool valid_v5_connack_code(uint8_t c) {
-  return is_one_of(c, {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
-                       0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F});
+  return is_one_of(c, {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89,
+                       0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F});
 }
 
 // Lets handlers use MQTT 5 reason codes for every version; v3 return codes pass through.
 uint8_t to_v3_return_code(uint8_t c) {
   if (c <= connack_v3::NotAuthorized) return c;
   switch (c) {
-    case reason::UnsupportedProtocolVersion: return connack_v3::UnacceptableProtocolVersion;
-    case reason::ClientIdentifierNotValid: return connack_v3::IdentifierRejected;
+    case reason::UnsupportedProtocolVersion:
+      return connack_v3::UnacceptableProtocolVersion;
+    case reason::ClientIdentifierNotValid:
+      return connack_v3::IdentifierRejected;
     case reason::BadUserNameOrPassword:
-    case reason::BadAuthenticationMethod: return connack_v3::BadUserNameOrPassword;
+    case reason::BadAuthenticationMethod:
+      return connack_v3::BadUserNameOrPassword;
     case reason::NotAuthorized:
-    case reason::Banned: return connack_v3::NotAuthorized;
-    default: return connack_v3::ServerUnavailable;
+    case reason::Banned:
+      return connack_v3::NotAuthorized;
+    default:
+      return connack_v3::ServerUnavailable;
   }
 }
 

@@ -9,18 +9,17 @@ namespace unimq::mqtt {
 namespace {
 
 bool valid_disconnect_code(uint8_t c) {
-  return is_one_of(c, {0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E,
-                       0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B,
-                       0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2});
+  return is_one_of(
+      c, {0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94,
+          0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2});
 }
 
 bool valid_auth_code(uint8_t c) {
-  return c == reason::Success || c == reason::ContinueAuthentication ||
-         c == reason::ReAuthenticate;
+  return c == reason::Success || c == reason::ContinueAuthentication || c == reason::ReAuthenticate;
 }
 
-bool decode_reason_and_props(WireReader& r, PropCtx ctx, bool (*valid)(uint8_t),
-                             uint8_t& code, Properties& props) {
+bool decode_reason_and_props(WireReader& r, PropCtx ctx, bool (*valid)(uint8_t), uint8_t& code,
+                             Properties& props) {
   code = reason::Success;
   if (r.at_end()) return true;
   if (!r.u8(code)) return false;
@@ -59,8 +58,7 @@ void encode_disconnect(const Disconnect& p, Version v, std::vector<uint8_t>& out
     out.push_back(0);
     return;
   }
-  encode_reason_and_props(PacketType::Disconnect, p.reason_code, p.props, PropCtx::Disconnect,
-                          out);
+  encode_reason_and_props(PacketType::Disconnect, p.reason_code, p.props, PropCtx::Disconnect, out);
 }
 
 void encode_auth(const Auth& p, Version v, std::vector<uint8_t>& out) {

@@ -19,8 +19,8 @@ bool valid_flags(uint8_t type, uint8_t flags) {
   switch (static_cast<PacketType>(type)) {
     case PacketType::Publish: {
       const uint8_t qos = (flags >> 1) & 3;
-      if (qos == 3) return false;                  // MQTT-3.3.1-4
-      return qos != 0 || (flags & 0x08) == 0;      // DUP must be 0 for QoS 0 (MQTT-3.3.1-2)
+      if (qos == 3) return false;              // MQTT-3.3.1-4
+      return qos != 0 || (flags & 0x08) == 0;  // DUP must be 0 for QoS 0 (MQTT-3.3.1-2)
     }
     case PacketType::Pubrel:
     case PacketType::Subscribe:
@@ -43,8 +43,10 @@ T& reset_as(Packet& out) {
 
 bool dispatch(const FixedHeader& h, WireReader& r, Version v, Packet& out) {
   switch (h.type) {
-    case PacketType::Connect: return decode_connect(r, reset_as<Connect>(out));
-    case PacketType::Connack: return decode_connack(r, v, reset_as<Connack>(out));
+    case PacketType::Connect:
+      return decode_connect(r, reset_as<Connect>(out));
+    case PacketType::Connack:
+      return decode_connack(r, v, reset_as<Connack>(out));
     case PacketType::Publish: {
       Publish* p = std::get_if<Publish>(&out);
       if (!p) {
@@ -59,27 +61,33 @@ bool dispatch(const FixedHeader& h, WireReader& r, Version v, Packet& out) {
     case PacketType::Puback:
     case PacketType::Pubrec:
     case PacketType::Pubrel:
-    case PacketType::Pubcomp: return decode_ack(r, h.type, v, reset_as<Ack>(out));
-    case PacketType::Subscribe: return decode_subscribe(r, v, reset_as<Subscribe>(out));
-    case PacketType::Suback: return decode_suback(r, v, reset_as<Suback>(out));
-    case PacketType::Unsubscribe: return decode_unsubscribe(r, v, reset_as<Unsubscribe>(out));
-    case PacketType::Unsuback: return decode_unsuback(r, v, reset_as<Unsuback>(out));
+    case PacketType::Pubcomp:
+      return decode_ack(r, h.type, v, reset_as<Ack>(out));
+    case PacketType::Subscribe:
+      return decode_subscribe(r, v, reset_as<Subscribe>(out));
+    case PacketType::Suback:
+      return decode_suback(r, v, reset_as<Suback>(out));
+    case PacketType::Unsubscribe:
+      return decode_unsubscribe(r, v, reset_as<Unsubscribe>(out));
+    case PacketType::Unsuback:
+      return decode_unsuback(r, v, reset_as<Unsuback>(out));
     case PacketType::Pingreq:
       reset_as<Pingreq>(out);
       return r.expect_end();
     case PacketType::Pingresp:
       reset_as<Pingresp>(out);
       return r.expect_end();
-    case PacketType::Disconnect: return decode_disconnect(r, v, reset_as<Disconnect>(out));
-    case PacketType::Auth: return decode_auth(r, v, reset_as<Auth>(out));
+    case PacketType::Disconnect:
+      return decode_disconnect(r, v, reset_as<Disconnect>(out));
+    case PacketType::Auth:
+      return decode_auth(r, v, reset_as<Auth>(out));
   }
   return r.malformed("reserved packet type");
 }
 
 }  // namespace
 
-DecodeStatus decode_fixed_header(std::span<const uint8_t> buf, FixedHeader& out,
-                                 DecodeError& err) {
+DecodeStatus decode_fixed_header(std::span<const uint8_t> buf, FixedHeader& out, DecodeError& err) {
   if (buf.empty()) return DecodeStatus::NeedMore;
   const uint8_t type = buf[0] >> 4;
   const uint8_t flags = buf[0] & 0x0F;

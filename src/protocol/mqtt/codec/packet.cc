@@ -26,21 +26,36 @@ PacketType packet_type(const Packet& p) {
 
 const char* packet_type_name(PacketType t) {
   switch (t) {
-    case PacketType::Connect: return "CONNECT";
-    case PacketType::Connack: return "CONNACK";
-    case PacketType::Publish: return "PUBLISH";
-    case PacketType::Puback: return "PUBACK";
-    case PacketType::Pubrec: return "PUBREC";
-    case PacketType::Pubrel: return "PUBREL";
-    case PacketType::Pubcomp: return "PUBCOMP";
-    case PacketType::Subscribe: return "SUBSCRIBE";
-    case PacketType::Suback: return "SUBACK";
-    case PacketType::Unsubscribe: return "UNSUBSCRIBE";
-    case PacketType::Unsuback: return "UNSUBACK";
-    case PacketType::Pingreq: return "PINGREQ";
-    case PacketType::Pingresp: return "PINGRESP";
-    case PacketType::Disconnect: return "DISCONNECT";
-    case PacketType::Auth: return "AUTH";
+    case PacketType::Connect:
+      return "CONNECT";
+    case PacketType::Connack:
+      return "CONNACK";
+    case PacketType::Publish:
+      return "PUBLISH";
+    case PacketType::Puback:
+      return "PUBACK";
+    case PacketType::Pubrec:
+      return "PUBREC";
+    case PacketType::Pubrel:
+      return "PUBREL";
+    case PacketType::Pubcomp:
+      return "PUBCOMP";
+    case PacketType::Subscribe:
+      return "SUBSCRIBE";
+    case PacketType::Suback:
+      return "SUBACK";
+    case PacketType::Unsubscribe:
+      return "UNSUBSCRIBE";
+    case PacketType::Unsuback:
+      return "UNSUBACK";
+    case PacketType::Pingreq:
+      return "PINGREQ";
+    case PacketType::Pingresp:
+      return "PINGRESP";
+    case PacketType::Disconnect:
+      return "DISCONNECT";
+    case PacketType::Auth:
+      return "AUTH";
   }
   return "UNKNOWN";
 }

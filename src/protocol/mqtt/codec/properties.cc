@@ -93,21 +93,22 @@ bool read_u32(WireReader& r, std::optional<uint32_t>& out) {
   return true;
 }
 
-bool read_utf8(WireReader& r, std::optional<std::string>& out) {
-  return r.utf8(out.emplace());
-}
+bool read_utf8(WireReader& r, std::optional<std::string>& out) { return r.utf8(out.emplace()); }
 
-bool read_binary(WireReader& r, std::optional<std::string>& out) {
-  return r.binary(out.emplace());
-}
+bool read_binary(WireReader& r, std::optional<std::string>& out) { return r.binary(out.emplace()); }
 
 bool read_one(WireReader& r, uint32_t pid, Properties& p) {
   switch (pid) {
-    case id::PayloadFormatIndicator: return read_flag(r, p.payload_format_indicator);
-    case id::MessageExpiryInterval: return read_u32(r, p.message_expiry_interval);
-    case id::ContentType: return read_utf8(r, p.content_type);
-    case id::ResponseTopic: return read_utf8(r, p.response_topic);
-    case id::CorrelationData: return read_binary(r, p.correlation_data);
+    case id::PayloadFormatIndicator:
+      return read_flag(r, p.payload_format_indicator);
+    case id::MessageExpiryInterval:
+      return read_u32(r, p.message_expiry_interval);
+    case id::ContentType:
+      return read_utf8(r, p.content_type);
+    case id::ResponseTopic:
+      return read_utf8(r, p.response_topic);
+    case id::CorrelationData:
+      return read_binary(r, p.correlation_data);
     case id::SubscriptionIdentifier: {
       uint32_t v;
       if (!r.varint(v)) return false;
@@ -115,26 +116,40 @@ bool read_one(WireReader& r, uint32_t pid, Properties& p) {
       p.subscription_identifiers.push_back(v);
       return true;
     }
-    case id::SessionExpiryInterval: return read_u32(r, p.session_expiry_interval);
-    case id::AssignedClientIdentifier: return read_utf8(r, p.assigned_client_identifier);
-    case id::ServerKeepAlive: return read_u16(r, p.server_keep_alive);
-    case id::AuthenticationMethod: return read_utf8(r, p.authentication_method);
-    case id::AuthenticationData: return read_binary(r, p.authentication_data);
-    case id::RequestProblemInformation: return read_flag(r, p.request_problem_information);
-    case id::WillDelayInterval: return read_u32(r, p.will_delay_interval);
-    case id::RequestResponseInformation: return read_flag(r, p.request_response_information);
-    case id::ResponseInformation: return read_utf8(r, p.response_information);
-    case id::ServerReference: return read_utf8(r, p.server_reference);
-    case id::ReasonString: return read_utf8(r, p.reason_string);
+    case id::SessionExpiryInterval:
+      return read_u32(r, p.session_expiry_interval);
+    case id::AssignedClientIdentifier:
+      return read_utf8(r, p.assigned_client_identifier);
+    case id::ServerKeepAlive:
+      return read_u16(r, p.server_keep_alive);
+    case id::AuthenticationMethod:
+      return read_utf8(r, p.authentication_method);
+    case id::AuthenticationData:
+      return read_binary(r, p.authentication_data);
+    case id::RequestProblemInformation:
+      return read_flag(r, p.request_problem_information);
+    case id::WillDelayInterval:
+      return read_u32(r, p.will_delay_interval);
+    case id::RequestResponseInformation:
+      return read_flag(r, p.request_response_information);
+    case id::ResponseInformation:
+      return read_utf8(r, p.response_information);
+    case id::ServerReference:
+      return read_utf8(r, p.server_reference);
+    case id::ReasonString:
+      return read_utf8(r, p.reason_string);
     case id::ReceiveMaximum:
       if (!read_u16(r, p.receive_maximum)) return false;
       return *p.receive_maximum != 0 || r.protocol_error("receive maximum 0");
-    case id::TopicAliasMaximum: return read_u16(r, p.topic_alias_maximum);
+    case id::TopicAliasMaximum:
+      return read_u16(r, p.topic_alias_maximum);
     case id::TopicAlias:
       if (!read_u16(r, p.topic_alias)) return false;
       return *p.topic_alias != 0 || r.fail(reason::TopicAliasInvalid, "topic alias 0");
-    case id::MaximumQoS: return read_flag(r, p.maximum_qos);
-    case id::RetainAvailable: return read_flag(r, p.retain_available);
+    case id::MaximumQoS:
+      return read_flag(r, p.maximum_qos);
+    case id::RetainAvailable:
+      return read_flag(r, p.retain_available);
     case id::UserProperty: {
       auto& kv = p.user_properties.emplace_back();
       return r.utf8(kv.first) && r.utf8(kv.second);
@@ -146,7 +161,8 @@ bool read_one(WireReader& r, uint32_t pid, Properties& p) {
       return read_flag(r, p.wildcard_subscription_available);
     case id::SubscriptionIdentifierAvailable:
       return read_flag(r, p.subscription_identifier_available);
-    case id::SharedSubscriptionAvailable: return read_flag(r, p.shared_subscription_available);
+    case id::SharedSubscriptionAvailable:
+      return read_flag(r, p.shared_subscription_available);
   }
   return r.malformed("unknown property identifier");  // unreachable: filtered by kAllowed
 }

@@ -86,8 +86,7 @@ class PtrSink {
 // extra = bytes the caller will append itself after the body (zero-copy PUBLISH payload);
 // they count in the remaining length but are not written. Returns bytes appended.
 template <class Body>
-size_t encode_packet(uint8_t first_byte, std::vector<uint8_t>& out, Body&& body,
-                     size_t extra = 0) {
+size_t encode_packet(uint8_t first_byte, std::vector<uint8_t>& out, Body&& body, size_t extra = 0) {
   SizeSink size;
   body(size);
   const auto remaining = static_cast<uint32_t>(size.size() + extra);
