@@ -10,7 +10,6 @@
 #include "app/admin_bridge.h"
 #include "app/cli.h"
 #include "app/mqtt_wiring.h"
-#include "base/logging.h"
 #include "metrics/registry.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
@@ -33,7 +32,7 @@ sigset_t block_shutdown_signals() {
 }  // namespace
 
 int run_server(const Config& config) {
-  init_logging(config.server.log_level, config.log.file, config.log.format);
+  // Logging is already set up by run_cli() from the same config.
   std::error_code ec;
   std::filesystem::create_directories(config.server.data_dir, ec);
   if (ec) {
