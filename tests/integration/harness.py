@@ -44,8 +44,10 @@ MOSQUITTO_SETTING_MAP = {
     "mqtt.max_packet_size": "max_packet_size",
     "mqtt.max_keepalive": "max_keepalive",
     "mqtt.sys_interval_s": "sys_interval",
-    "mqtt.max_inflight_messages": "max_inflight_messages",
+    "mqtt.max_inflight": "max_inflight_messages",
     "mqtt.topic_alias_maximum": "max_topic_alias",
+    "mqtt.retain_available": "retain_available",
+    "mqtt.max_qos": "max_qos",
 }
 
 
@@ -181,8 +183,10 @@ class Broker:
             if rc is None:
                 self.proc.kill()
                 self.proc.wait()
-            raise RuntimeError("broker did not accept TCP on port %d within %.0fs (exit code %r)\n%s"
-                               % (self.port, START_TIMEOUT, rc, self.log_tail()))
+            self.returncode = self.proc.returncode
+            self._log.close()
+            raise RuntimeError("broker did not start: no TCP listener on port %d within %.0fs "
+                               "(exit code %r)\n%s" % (self.port, START_TIMEOUT, rc, self.log_tail()))
         return self
 
     def alive(self) -> bool:
