@@ -30,8 +30,11 @@ class EventLoop {
   void run();   // blocks; called by the owning thread
   void stop();  // thread-safe
 
- private:
+  // net/-internal state (io_context, connection registry); opaque outside net/.
   struct Impl;
+  Impl& internals() { return *impl_; }
+
+ private:
   uint32_t index_;
   std::unique_ptr<Impl> impl_;
 };
@@ -51,7 +54,7 @@ class EventLoopGroup {
 
  private:
   std::vector<std::unique_ptr<EventLoop>> loops_;
-  std::vector<std::thread*> threads_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace unimq::net

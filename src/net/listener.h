@@ -2,6 +2,7 @@
 // kernel spreads new connections across the shards with no hand-off thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,7 @@ struct ListenerOptions {
   uint16_t port = 0;
   Transport transport = Transport::Tcp;
   std::string ws_subprotocol = "mqtt";  // required/echoed Sec-WebSocket-Protocol (WebSocket)
+  size_t ws_max_message = 256u << 20;   // larger WebSocket messages/frames close with 1009
   ConnectionLimits limits;
 };
 

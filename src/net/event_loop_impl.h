@@ -1,0 +1,29 @@
+// Private to net/: what an EventLoop holds besides its index. Includes asio, so never include
+// this from a public header.
+#pragma once
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "net/event_loop.h"
+
+namespace unimq::net {
+
+class TcpConnection;
+
+struct EventLoop::Impl {
+  // Concurrency hint 1: exactly one thread runs this context (shard-per-core).
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+  // Open connections homed on this loop; the registry is what keeps a connection alive while
+  // it has no operation in flight (e.g. paused). Touched only on this loop's thread. Declared
+  // after io so it is destroyed first, while the io_context still exists.
+  std::unordered_map<uint64_t, std::shared_ptr<TcpConnection>> connections;
+};
+
+inline asio::io_context& io_of(EventLoop& loop) { return loop.internals().io; }
+
+}  // namespace unimq::net

@@ -1,0 +1,82 @@
+#include "net/output_queue.h"
+
+#include <algorithm>
+
+namespace unimq::net {
+
+void OutputBatch::append_copy(const uint8_t* data, size_t len) {
+  if (len == 0) return;
+  size_t off = copy_.size();
+  copy_.insert(copy_.end(), data, data + len);
+  // Consecutive copied sends become one iovec.
+  if (!segs_.empty() && segs_.back().ptr == nullptr &&
+      segs_.back().offset + segs_.back().len == off) {
+    segs_.back().len += len;
+  } else {
+    segs_.push_back(Segment{nullptr, off, len, nullptr});
+  }
+  payload_ += len;
+}
+
+void OutputBatch::append_shared(const uint8_t* data, size_t len, PayloadOwner owner) {
+  if (len == 0) return;
+  segs_.push_back(Segment{data, 0, len, std::move(owner)});
+  payload_ += len;
+}
+
+size_t OutputBatch::gather(std::vector<IoSlice>& out, size_t max) const {
+  size_t added = 0;
+  if (written_ < prefix_.size() && added < max) {
+    out.push_back(IoSlice{prefix_.data() + written_, prefix_.size() - written_});
+    ++added;
+  }
+  for (size_t i = seg_index_; i < segs_.size() && added < max; ++i) {
+    const Segment& s = segs_[i];
+    const uint8_t* base = s.ptr != nullptr ? s.ptr : copy_.data() + s.offset;
+    size_t skip = i == seg_index_ ? seg_offset_ : 0;
+    out.push_back(IoSlice{base + skip, s.len - skip});
+    ++added;
+  }
+  size_t body = prefix_.size() + payload_;
+  if (!suffix_.empty() && added < max) {
+    size_t skip = written_ > body ? written_ - body : 0;
+    if (skip < suffix_.size()) {
+      out.push_back(IoSlice{suffix_.data() + skip, suffix_.size() - skip});
+      ++added;
+    }
+  }
+  return added;
+}
+
+void OutputBatch::consume(size_t n) {
+  size_t before = written_;
+  written_ += n;
+  size_t in_prefix = 0;
+  if (before < prefix_.size()) in_prefix = std::min(n, prefix_.size() - before);
+  size_t left = n - in_prefix;
+  while (left > 0 && seg_index_ < segs_.size()) {
+    Segment& s = segs_[seg_index_];
+    size_t avail = s.len - seg_offset_;
+    if (left < avail) {
+      seg_offset_ += left;
+      break;
+    }
+    left -= avail;
+    s.owner.reset();  // written: let the payload go now, not at the end of the batch
+    ++seg_index_;
+    seg_offset_ = 0;
+  }
+}
+
+void OutputBatch::clear() {
+  copy_.clear();
+  segs_.clear();
+  prefix_.clear();
+  suffix_.clear();
+  payload_ = 0;
+  written_ = 0;
+  seg_index_ = 0;
+  seg_offset_ = 0;
+}
+
+}  // namespace unimq::net

@@ -1,0 +1,124 @@
+// The one concrete Connection: a TCP socket, optionally speaking WebSocket on top. Private to
+// net/. Lifetime: the home loop's registry holds a shared_ptr while the connection is open;
+// every async operation and posted task holds another, so callbacks never see a dead object.
+#pragma once
+
+#include <array>
+#include <asio/ip/tcp.hpp>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/connection.h"
+#include "net/input_buffer.h"
+#include "net/listener.h"
+#include "net/output_queue.h"
+#include "net/websocket_codec.h"
+
+namespace unimq::net {
+
+class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
+ public:
+  // `factory` is called when the connection becomes ready (at once for TCP, after the upgrade
+  // for WebSocket). `ws_opts` non-null makes it a WebSocket connection.
+  TcpConnection(EventLoop& loop, asio::ip::tcp::socket socket, const ConnectionLimits& limits,
+                std::shared_ptr<const HandlerFactory> factory,
+                const ListenerOptions* ws_opts = nullptr);
+  ~TcpConnection() override;
+
+  // Registers with the loop and starts reading. Call on the loop, right after construction.
+  void start();
+
+  void set_handler(std::unique_ptr<ConnectionHandler> h) override { handler_ = std::move(h); }
+  ConnectionHandler* handler() override { return handler_.get(); }
+  void send(std::span<const uint8_t> bytes) override;
+  void send_shared(const uint8_t* data, size_t len, PayloadOwner owner) override;
+  size_t queued_bytes() const override { return pending_.remaining() + accum_.payload_bytes(); }
+  bool congested() const override { return congested_; }
+  void pause_reading() override { paused_ = true; }
+  void resume_reading() override;
+  void close() override;
+  void abort() override;
+  bool is_open() const override { return state_ == State::kOpen; }
+  void rehome(EventLoop& target, std::function<void()> on_moved) override;
+  EventLoop& loop() override { return *loop_; }
+  const std::string& peer() const override { return peer_; }
+  bool is_websocket() const override { return ws_ != nullptr; }
+  uint64_t id() const override { return id_; }
+
+ private:
+  static constexpr size_t kMaxIov = 64;  // iovecs per writev (asio's own cap is 64 too)
+  enum class State { kOpen, kClosing, kClosed };
+  struct WsState {
+    explicit WsState(const ListenerOptions& o)
+        : subprotocol(o.ws_subprotocol), decoder(o.ws_max_message) {}
+    std::string subprotocol;
+    ws::FrameDecoder decoder;
+    InputBuffer payload;  // un-framed bytes offered to the handler
+    bool upgraded = false;
+    uint16_t close_code = 0;  // non-zero: a close frame is due (sent after queued data)
+    bool close_sent = false;
+  };
+
+  // I/O
+  void start_read();
+  void on_read(const asio::error_code& ec, size_t n);
+  void schedule_flush();
+  void flush();
+  void start_write();
+  void on_write(const asio::error_code& ec, size_t n);
+  void after_enqueue();
+  void maybe_drain();
+  bool has_output() const;
+  void finish_close();  // graceful: output is flushed
+  void fail(const char* what, const asio::error_code& ec);
+  void finalize();
+  // Input
+  void process_input();
+  void deliver();
+  InputBuffer& app_input() { return ws_ ? ws_->payload : input_; }
+  bool became_ready();  // creates the handler; false if the factory refused
+  // WebSocket (tcp_connection_ws.cc)
+  void ws_process();
+  void ws_handshake();
+  // Rehoming (tcp_connection_rehome.cc)
+  void continue_rehome();
+  void adopt(int fd);
+
+  EventLoop* loop_;
+  asio::ip::tcp::socket socket_;
+  ConnectionLimits limits_;
+  std::shared_ptr<const HandlerFactory> factory_;
+  std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<WsState> ws_;
+  std::string peer_;
+  uint64_t id_;
+  bool v6_ = false;
+
+  State state_ = State::kOpen;
+  bool registered_ = false;
+  bool finalized_ = false;
+  bool finalize_pending_ = false;  // close requested from inside a handler callback
+  int in_handler_ = 0;             // depth of handler callbacks on the stack
+  bool paused_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool flush_posted_ = false;
+  bool congested_ = false;
+
+  InputBuffer input_;          // raw bytes from the socket
+  OutputBatch pending_;        // being written
+  OutputBatch accum_;          // accumulating this loop turn
+  std::vector<uint8_t> ctrl_;  // raw bytes to write before the next batch (WS control, HTTP)
+  std::vector<IoSlice> slices_;
+  std::array<asio::const_buffer, kMaxIov> iov_;
+
+  // Rehoming: tasks posted before a move carry the epoch and become no-ops after it.
+  std::atomic<uint32_t> epoch_{0};
+  bool rehoming_ = false;
+  EventLoop* rehome_target_ = nullptr;
+  std::function<void()> on_moved_;
+};
+
+}  // namespace unimq::net

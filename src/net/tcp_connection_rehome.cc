@@ -1,0 +1,96 @@
+// Moving a connection to another loop: wait until no operation is in flight (cancelling the
+// pending read), detach the fd from the old io_context, and adopt it on the target's. The
+// TcpConnection object itself (buffers, handler, output queue) simply changes owner thread.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <asio/post.hpp>
+
+#include "net/event_loop_impl.h"
+#include "net/tcp_connection.h"
+
+namespace unimq::net {
+
+void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
+  if (state_ == State::kClosed || rehoming_) {
+    spdlog::warn("net: conn {} {} cannot rehome (closed or already moving)", id_, peer_);
+    return;
+  }
+  paused_ = true;  // precondition; enforce it rather than lose input
+  auto self = shared_from_this();
+  if (&target == loop_) {
+    asio::post(io_of(*loop_), [self, cb = std::move(on_moved)] {
+      if (cb) cb();
+    });
+    return;
+  }
+  rehoming_ = true;
+  rehome_target_ = &target;
+  on_moved_ = std::move(on_moved);
+  if (reading_ || writing_) {
+    // Their completions (aborted, or done with data) call continue_rehome().
+    asio::error_code ec;
+    socket_.cancel(ec);
+    return;
+  }
+  // Not inline: rehome() may be called from inside a handler callback.
+  asio::post(io_of(*loop_), [self, e = epoch_.load()] {
+    if (self->epoch_.load() == e) self->continue_rehome();
+  });
+}
+
+void TcpConnection::continue_rehome() {
+  if (!rehoming_ || reading_ || writing_ || in_handler_ > 0 || state_ == State::kClosed) return;
+  asio::error_code ec;
+  int fd = socket_.release(ec);
+  if (ec) {
+    rehoming_ = false;
+    fail("rehome", ec);
+    return;
+  }
+  auto self = shared_from_this();
+  if (registered_) {
+    registered_ = false;
+    loop_->internals().connections.erase(id_);
+  }
+  // From here on the old loop must not touch us: stale posted tasks see a new epoch.
+  epoch_.fetch_add(1);
+  flush_posted_ = false;
+  EventLoop* target = rehome_target_;
+  socket_ = asio::ip::tcp::socket(io_of(*target));
+  spdlog::debug("net: conn {} {} moving from loop {} to loop {}", id_, peer_, loop_->index(),
+                target->index());
+  target->post([self, fd] { self->adopt(fd); });
+}
+
+void TcpConnection::adopt(int fd) {
+  loop_ = rehome_target_;
+  rehome_target_ = nullptr;
+  rehoming_ = false;
+  loop_->internals().connections.emplace(id_, shared_from_this());
+  registered_ = true;
+  asio::error_code ec;
+  socket_.assign(v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    on_moved_ = nullptr;
+    fail("rehome assign", ec);
+    return;
+  }
+  std::function<void()> cb = std::move(on_moved_);
+  on_moved_ = nullptr;
+  if (cb) {
+    ++in_handler_;
+    cb();
+    --in_handler_;
+    if (finalize_pending_) finalize();
+  }
+  if (state_ == State::kClosed) return;
+  if (pending_.remaining() > 0 || has_output() || state_ == State::kClosing) schedule_flush();
+  if (!paused_) {  // resumed while in transit
+    paused_ = true;
+    resume_reading();
+  }
+}
+
+}  // namespace unimq::net

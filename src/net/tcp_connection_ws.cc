@@ -1,0 +1,80 @@
+// WebSocket side of TcpConnection: the upgrade handshake, then un-framing client frames into
+// the payload buffer the handler reads. Outgoing framing happens in flush().
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+#include "net/tcp_connection.h"
+
+namespace unimq::net {
+
+void TcpConnection::ws_handshake() {
+  std::span<const uint8_t> in = input_.data();
+  std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
+  ws::HandshakeResult r = ws::parse_handshake(text, ws_->subprotocol);
+  switch (r.status) {
+    case ws::HandshakeResult::Status::kIncomplete:
+      return;
+    case ws::HandshakeResult::Status::kRejected:
+      spdlog::warn("net: conn {} {} bad websocket handshake: {}", id_, peer_, r.error);
+      input_.clear();
+      ctrl_.insert(ctrl_.end(), r.response.begin(), r.response.end());
+      close();  // writes the 400, then closes
+      return;
+    case ws::HandshakeResult::Status::kAccepted:
+      break;
+  }
+  input_.consume(r.consumed);
+  ctrl_.insert(ctrl_.end(), r.response.begin(), r.response.end());
+  ws_->upgraded = true;
+  spdlog::debug("net: conn {} {} websocket upgraded (protocol '{}')", id_, peer_, r.protocol);
+  schedule_flush();
+  became_ready();
+}
+
+void TcpConnection::ws_process() {
+  if (!ws_->upgraded) {
+    ws_handshake();
+    if (state_ != State::kOpen || !ws_->upgraded) return;
+  }
+  InputBuffer& out = ws_->payload;
+  while (state_ == State::kOpen && !input_.empty()) {
+    std::span<uint8_t> space = out.prepare(input_.size());
+    ws::FrameDecoder::Result r = ws_->decoder.decode(input_.data(), space);
+    input_.consume(r.consumed);
+    out.commit(r.produced);
+    switch (r.event) {
+      case ws::FrameDecoder::Event::kNeedMore:
+        deliver();
+        return;
+      case ws::FrameDecoder::Event::kData:
+      case ws::FrameDecoder::Event::kPong:
+        break;
+      case ws::FrameDecoder::Event::kPing:
+        ws::append_frame(ctrl_, ws::kPong, r.control);
+        schedule_flush();
+        break;
+      case ws::FrameDecoder::Event::kClose:
+        spdlog::debug("net: conn {} {} websocket close {}", id_, peer_, r.close_code);
+        deliver();  // data that came before the close frame still counts
+        // Echo the peer's code (RFC 6455 5.5.1); 1005 means "none" and is never sent.
+        if (state_ == State::kOpen) {
+          ws_->close_code =
+              r.close_code == ws::kNoStatus ? uint16_t{ws::kNormalClosure} : r.close_code;
+          input_.clear();
+          close();
+        }
+        return;
+      case ws::FrameDecoder::Event::kError:
+        spdlog::warn("net: conn {} {} websocket protocol error, closing with {}", id_, peer_,
+                     r.close_code);
+        ws_->close_code = r.close_code;
+        input_.clear();
+        close();
+        return;
+    }
+  }
+  deliver();
+}
+
+}  // namespace unimq::net
