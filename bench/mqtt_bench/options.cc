@@ -60,6 +60,11 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--inflight", o.inflight, "Max unacknowledged QoS 1/2 messages per publisher")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
+  app.add_option("--max-outstanding", o.max_outstanding,
+                 "Max messages a publisher may be ahead of its slowest subscriber (end-to-end "
+                 "flow control against broker/kernel buffer bloat; 0 = open loop)")
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "Client io threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

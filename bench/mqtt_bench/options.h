@@ -21,6 +21,7 @@ struct Options {
   double rate = 0.0;       // total msgs/s over all publishers, 0 = unlimited
   TopicMode topic_mode = TopicMode::Pairs;
   int version = 4;                // MQTT protocol level: 4 (3.1.1) or 5
+  int max_outstanding = 1000;     // end-to-end window per publisher, 0 = open loop
   int inflight = 100;             // max unacknowledged QoS 1/2 PUBLISH per publisher
   int threads = 2;                // client io threads (one io_context each)
   int connections_idle = 0;       // idle connections to open and hold

@@ -27,7 +27,8 @@ Publisher::Publisher(asio::io_context& io, const Options& opt, const RunState& r
       rate_(rate),
       start_offset_ns_(start_offset_ns),
       id_state_(opt.qos > 0 ? 65536 : 0, kIdFree),
-      pacer_(io) {
+      pacer_(io),
+      window_poll_(io) {
   tmpl_.topic = std::move(topic);
   tmpl_.qos = static_cast<uint8_t>(opt.qos);
 }
@@ -81,6 +82,8 @@ void Publisher::fill() {
   if (rate_ > 0) {
     allowed = now < start_ns_ ? 0 : static_cast<uint64_t>((now - start_ns_) * 1e-9 * rate_) + 1;
   }
+  const uint64_t e2e_limit = end_to_end_limit();
+  allowed = std::min(allowed, e2e_limit);
   const bool windowed = tmpl_.qos > 0;
   while (seq_ < allowed && pending_.size() < kBatchBytes &&
          (!windowed || inflight_ < max_inflight_)) {
@@ -88,6 +91,22 @@ void Publisher::fill() {
   }
   flush();
   arm_pacer();
+  if (seq_ >= e2e_limit && !window_poll_armed_) {
+    // Subscribers are behind: nothing local will wake us, so poll their progress.
+    window_poll_armed_ = true;
+    window_poll_.expires_after(std::chrono::microseconds(100));
+    window_poll_.async_wait([this](const asio::error_code& ec) {
+      window_poll_armed_ = false;
+      if (!ec) fill();
+    });
+  }
+}
+
+uint64_t Publisher::end_to_end_limit() const {
+  if (watchers_.empty() || opt_.max_outstanding <= 0) return UINT64_MAX;
+  uint64_t slowest = UINT64_MAX;
+  for (const auto* w : watchers_) slowest = std::min(slowest, w->load(std::memory_order_relaxed));
+  return slowest + static_cast<uint64_t>(opt_.max_outstanding);
 }
 
 void Publisher::arm_pacer() {

@@ -28,6 +28,10 @@ class Publisher : public Connection {
   Publisher(asio::io_context& io, const Options& opt, const RunState& run, uint32_t id,
             std::string topic, double rate, uint64_t start_offset_ns);
 
+  // Before start: a subscriber counter (highest seq + 1 received from this publisher) that
+  // bounds how far ahead this publisher may run (--max-outstanding).
+  void watch(const std::atomic<uint64_t>* progress) { watchers_.push_back(progress); }
+
   // Thread-safe: begins publishing (posted to the io thread).
   void start_publishing();
   // Thread-safe: re-evaluates the send window (used when the phase changes).
@@ -51,6 +55,7 @@ class Publisher : public Connection {
   void append_publish(uint64_t now);
   uint16_t next_packet_id();
   void arm_pacer();
+  uint64_t end_to_end_limit() const;
   void update_idle();
 
   const RunState& run_;
@@ -67,6 +72,9 @@ class Publisher : public Connection {
   uint16_t last_id_ = 0;
   asio::steady_timer pacer_;
   bool pacer_armed_ = false;
+  std::vector<const std::atomic<uint64_t>*> watchers_;
+  asio::steady_timer window_poll_;  // retries fill() while the end-to-end window is full
+  bool window_poll_armed_ = false;
   mqtt::Packet scratch_;
   PublisherStats stats_;
   std::atomic<uint64_t> sent_atomic_{0};

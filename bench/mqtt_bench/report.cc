@@ -85,8 +85,8 @@ std::string format_json(const Options& opt, const Result& r) {
           topic_mode_name(opt.topic_mode));
   appendf(o, "\"publishers\":%d,\"subscribers\":%d,\"payload\":%d,\"rate\":%.0f,", opt.publishers,
           opt.subscribers, opt.payload, opt.rate);
-  appendf(o, "\"inflight\":%d,\"threads\":%d,\"duration_s\":%.3f,", opt.inflight, opt.threads,
-          r.measured_seconds);
+  appendf(o, "\"inflight\":%d,\"max_outstanding\":%d,\"threads\":%d,\"duration_s\":%.3f,",
+          opt.inflight, opt.max_outstanding, opt.threads, r.measured_seconds);
   appendf(o, "\"in_msgs\":%llu,\"out_msgs\":%llu,\"in_rate\":%.1f,\"out_rate\":%.1f,",
           static_cast<unsigned long long>(r.in_msgs), static_cast<unsigned long long>(r.out_msgs),
           r.in_rate, r.out_rate);

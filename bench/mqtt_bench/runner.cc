@@ -228,6 +228,10 @@ Result run_bench(const Options& opt) {
                                                publish_topic(opt, static_cast<int>(i)),
                                                per_pub_rate, offset));
   }
+  for (uint32_t i = 0; i < pub_count; ++i) {
+    for (int j = 0; j < opt.subscribers; ++j)
+      if (feeds(opt, static_cast<int>(i), j)) pubs[i]->watch(subs[j]->progress(i));
+  }
   if (std::string err = connect_all(opt, pubs, ep, 30); !err.empty()) {
     finish(err);
     return r;

@@ -15,6 +15,7 @@ Subscriber::Subscriber(asio::io_context& io, const Options& opt, const RunState&
       run_(run),
       filters_(std::move(filters)),
       next_seq_(publisher_count, 0),
+      progress_(std::make_unique<std::atomic<uint64_t>[]>(publisher_count)),
       unique_per_pub_(publisher_count, 0),
       qos2_pending_(opt.qos == 2 ? 65536 : 0, 0) {}
 
@@ -93,6 +94,7 @@ void Subscriber::on_publish(const mqtt::Publish& p) {
     return;
   }
   next = hdr.seq + 1;
+  progress_[hdr.publisher].store(next, std::memory_order_relaxed);
   ++stats_.unique;
   ++unique_per_pub_[hdr.publisher];
   if (run_.measuring()) {

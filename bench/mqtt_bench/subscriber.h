@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ class Subscriber : public Connection {
   const SubscriberStats& stats() const { return stats_; }
   // Per publisher: number of distinct sequence numbers seen (after the run).
   const std::vector<uint64_t>& unique_per_publisher() const { return unique_per_pub_; }
+  // Highest sequence number + 1 seen from publisher p; read by publishers on other threads.
+  const std::atomic<uint64_t>* progress(uint32_t p) const { return &progress_[p]; }
 
  protected:
   void on_connected() override;
@@ -44,9 +47,10 @@ class Subscriber : public Connection {
   const RunState& run_;
   std::vector<std::string> filters_;
   mqtt::Packet scratch_;
-  std::vector<uint64_t> next_seq_;        // per publisher: highest seq seen + 1
-  std::vector<uint64_t> unique_per_pub_;  // per publisher: distinct deliveries
-  std::vector<uint8_t> qos2_pending_;     // packet ids with PUBREC sent, awaiting PUBREL
+  std::vector<uint64_t> next_seq_;                     // per publisher: highest seq seen + 1
+  std::unique_ptr<std::atomic<uint64_t>[]> progress_;  // mirror of next_seq_ for publishers
+  std::vector<uint64_t> unique_per_pub_;               // per publisher: distinct deliveries
+  std::vector<uint8_t> qos2_pending_;  // packet ids with PUBREC sent, awaiting PUBREL
   SubscriberStats stats_;
   std::atomic<uint64_t> received_atomic_{0};
 };
