@@ -6,6 +6,7 @@
 # Env:   BENCH_DURATION=10   measured seconds per load scenario
 #        BENCH_WARMUP=2      warmup seconds per load scenario
 #        BENCH_IDLE_CONNECTIONS=10000
+#        BENCH_THREADS=2     mqtt_bench io threads
 #        BENCH_BROKERS="mosquitto unimq"   BENCH_SCENARIOS="qos0_pairs ... idle_conns"
 #        BENCH_RESULTS=build/bench-results.jsonl   MOSQUITTO=/usr/sbin/mosquitto
 #        UNIMQ_ARGS="--set mqtt.max_inflight=64"   extra flags for `unimq server`
@@ -19,6 +20,7 @@ MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 IDLE_CONNS=${BENCH_IDLE_CONNECTIONS:-10000}
+THREADS=${BENCH_THREADS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
 BROKERS=${BENCH_BROKERS:-mosquitto unimq}
 ALL_SCENARIOS="qos0_pairs qos0_fanout qos1_pairs qos1_fanout lat_qos0 lat_qos1 idle_conns"
@@ -63,7 +65,7 @@ fi
 
 # Arguments of each scenario (besides --port/--broker-pid/--json).
 LOAD="--publishers 4 --subscribers 4 --payload 100 --duration $DURATION --warmup $WARMUP"
-LOAD="$LOAD --inflight 100 --drain 5"
+LOAD="$LOAD --inflight 100 --max-outstanding 1000 --drain 5 --threads $THREADS"
 scenario_args() {
   case "$1" in
     qos0_pairs) echo "$LOAD --qos 0 --topic-mode pairs" ;;
@@ -72,7 +74,7 @@ scenario_args() {
     qos1_fanout) echo "$LOAD --qos 1 --topic-mode fanout" ;;
     lat_qos0) echo "$LOAD --qos 0 --topic-mode pairs --rate 10000" ;;
     lat_qos1) echo "$LOAD --qos 1 --topic-mode pairs --rate 10000" ;;
-    idle_conns) echo "--connections-idle $IDLE_CONNS --duration 3" ;;
+    idle_conns) echo "--connections-idle $IDLE_CONNS --duration 3 --threads $THREADS" ;;
     *) return 1 ;;
   esac
 }
