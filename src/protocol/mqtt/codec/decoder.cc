@@ -1,8 +1,6 @@
 // Fixed header parsing and dispatch to the per-packet decoders.
 #include "protocol/mqtt/codec/decoder.h"
 
-#include <new>
-
 #include "protocol/mqtt/codec/codec_internal.h"
 
 namespace unimq::mqtt {
@@ -117,7 +115,7 @@ DecodeStatus decode_packet(const FixedHeader& h, std::span<const uint8_t> body, 
   try {
     WireReader r(body.data(), body.size(), err);
     return dispatch(h, r, version, out) ? DecodeStatus::Ok : DecodeStatus::Malformed;
-  } catch (const std::bad_alloc&) {
+  } catch (...) {  // only std::bad_alloc is possible; never let it escape
     err.reason_code = reason::ImplementationSpecificError;
     err.message.clear();
     return DecodeStatus::Malformed;

@@ -38,6 +38,11 @@ DecodeStatus decode_fixed_header(std::span<const uint8_t> buf, FixedHeader& out,
 // (no U+0000, no surrogates), property identifiers allowed for this packet type, no
 // duplicated single-valued properties, reserved bits, qos values, non-empty SUBSCRIBE and
 // UNSUBSCRIBE lists, packet identifier != 0 where one is required, trailing garbage.
+// Also rejected: unsupported protocol name/level in CONNECT (UnsupportedProtocolVersion),
+// wildcards in a PUBLISH or will topic (TopicNameInvalid), an empty topic name without a v5
+// Topic Alias (ProtocolError), Topic Alias 0 (TopicAliasInvalid), reason codes the packet
+// type does not define (ProtocolError), AUTH before 5.0 and DUP set on a QoS 0 PUBLISH.
+// Topic filter syntax (wildcard placement) is left to the caller (per-filter SUBACK code).
 DecodeStatus decode_packet(const FixedHeader& h, std::span<const uint8_t> body, Version version,
                            Packet& out, DecodeError& err);
 

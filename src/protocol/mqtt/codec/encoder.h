@@ -10,7 +10,11 @@
 namespace unimq::mqtt {
 
 // Appends the complete wire encoding of p for protocol level `version` to out.
-// v3 encodings omit properties and reason codes that do not exist before 5.0.
+// v3 encodings omit properties and reason codes that do not exist before 5.0; a v3 CONNACK
+// maps MQTT 5 reason codes to 3.1.1 return codes, a v3 SUBACK maps every failure to 0x80,
+// and AUTH appends nothing before 5.0. CONNECT is encoded at its own c.version (with the
+// matching protocol name, "MQIsdp" for 3.1), whatever `version` says. Properties not allowed
+// in the packet type are dropped; strings longer than 65535 bytes are truncated.
 void encode(const Packet& p, Version version, std::vector<uint8_t>& out);
 
 // Zero-copy PUBLISH: appends the fixed header, topic, packet id and properties of p,
