@@ -7,20 +7,16 @@
 
 namespace unimq::bench {
 
-namespace {
-constexpr size_t kSmallReadBuffer = 512;
-constexpr size_t kLoadReadBuffer = 256 * 1024;
-}  // namespace
-
 Connection::Connection(asio::io_context& io, const Options& opt, std::string client_id,
-                       uint16_t keep_alive)
+                       uint16_t keep_alive, size_t read_buffer)
     : opt_(opt),
       version_(opt.version == 5 ? mqtt::Version::V5 : mqtt::Version::V311),
       io_(io),
       socket_(io),
       keepalive_timer_(io),
       client_id_(std::move(client_id)),
-      keep_alive_(keep_alive) {}
+      keep_alive_(keep_alive),
+      read_buffer_(read_buffer) {}
 
 void Connection::start(const asio::ip::tcp::endpoint& ep) {
   set_state(ConnState::Connecting);
@@ -32,8 +28,7 @@ void Connection::do_connect(const asio::ip::tcp::endpoint& ep) {
     if (ec) return fail("connect: " + ec.message());
     asio::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    // Idle connections only ever see tiny packets; keep their footprint small.
-    rbuf_.resize(keep_alive_ >= 300 ? kSmallReadBuffer : kLoadReadBuffer);
+    rbuf_.resize(read_buffer_);
     send_connect();
     read_more();
   });

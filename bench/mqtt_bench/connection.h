@@ -21,7 +21,9 @@ enum class ConnState : int { Init, Connecting, Ready, Failed, Closed };
 
 class Connection {
  public:
-  Connection(asio::io_context& io, const Options& opt, std::string client_id, uint16_t keep_alive);
+  // read_buffer: initial receive buffer (grows to the largest packet seen).
+  Connection(asio::io_context& io, const Options& opt, std::string client_id, uint16_t keep_alive,
+             size_t read_buffer);
   virtual ~Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -72,6 +74,7 @@ class Connection {
   asio::steady_timer keepalive_timer_;
   std::string client_id_;
   uint16_t keep_alive_;
+  size_t read_buffer_;
   std::atomic<ConnState> state_{ConnState::Init};
   std::string error_;
   bool connack_seen_ = false;

@@ -21,7 +21,8 @@ constexpr uint8_t kIdAwaitComp = 2;  // PUBCOMP (QoS 2)
 
 Publisher::Publisher(asio::io_context& io, const Options& opt, const RunState& run, uint32_t id,
                      std::string topic, double rate, uint64_t start_offset_ns)
-    : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-p" + std::to_string(id), 60),
+    : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-p" + std::to_string(id), 60,
+                 64 * 1024),
       run_(run),
       id_(id),
       rate_(rate),

@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 class IdleConnection : public Connection {
  public:
   IdleConnection(asio::io_context& io, const Options& opt, int id)
-      : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-i" + std::to_string(id), 300) {}
+      : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-i" + std::to_string(id), 300,
+                   512) {}  // idle clients only receive CONNACK and PINGRESP
 
  protected:
   void on_packet(const mqtt::FixedHeader& h, std::span<const uint8_t>) override {
