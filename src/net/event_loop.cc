@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 
 #include "net/event_loop_impl.h"
+#include "net/tcp_connection.h"
 
 namespace unimq::net {
 
@@ -39,6 +40,12 @@ EventLoopGroup::EventLoopGroup(size_t n) {
 EventLoopGroup::~EventLoopGroup() {
   stop();
   join();
+  // A connection moved between loops can still be referenced by a stale task queued on its
+  // old loop; close every socket while all io_contexts are alive so no socket outlives the
+  // service it was registered with, whichever loop is destroyed first.
+  for (auto& loop : loops_) {
+    for (auto& [id, conn] : loop->internals().connections) conn->close_for_exit();
+  }
 }
 
 int EventLoopGroup::current_index() { return t_current_index; }

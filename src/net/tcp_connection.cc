@@ -306,6 +306,12 @@ void TcpConnection::fail(const char* what, const asio::error_code& ec) {
   abort();
 }
 
+void TcpConnection::close_for_exit() {
+  asio::error_code ec;
+  socket_.close(ec);
+  state_ = State::kClosed;
+}
+
 void TcpConnection::finalize() {
   if (in_handler_ > 0) {  // a handler callback is on the stack: finish when it returns
     finalize_pending_ = true;

@@ -29,6 +29,8 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
 
   // Registers with the loop and starts reading. Call on the loop, right after construction.
   void start();
+  // Process teardown (loops joined): close the socket, no callbacks.
+  void close_for_exit();
 
   void set_handler(std::unique_ptr<ConnectionHandler> h) override { handler_ = std::move(h); }
   ConnectionHandler* handler() override { return handler_.get(); }

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "net/connection.h"
 #include "net/event_loop.h"
@@ -51,6 +52,28 @@ inline bool wait_until(const std::function<bool()>& pred,
 
 inline std::span<const uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// A client WebSocket frame: `first_byte` is FIN/RSV/opcode; masked unless told otherwise.
+inline std::vector<uint8_t> masked(uint8_t first_byte, std::string_view payload, bool mask = true) {
+  std::vector<uint8_t> f{first_byte};
+  const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+  uint8_t m = mask ? 0x80 : 0;
+  if (payload.size() < 126) {
+    f.push_back(m | static_cast<uint8_t>(payload.size()));
+  } else if (payload.size() <= 0xffff) {
+    f.push_back(m | 126);
+    f.push_back(static_cast<uint8_t>(payload.size() >> 8));
+    f.push_back(static_cast<uint8_t>(payload.size()));
+  } else {
+    f.push_back(m | 127);
+    for (int i = 7; i >= 0; --i) f.push_back(static_cast<uint8_t>(payload.size() >> (8 * i)));
+  }
+  if (mask) f.insert(f.end(), key, key + 4);
+  for (size_t i = 0; i < payload.size(); ++i) {
+    f.push_back(static_cast<uint8_t>(payload[i]) ^ (mask ? key[i % 4] : 0));
+  }
+  return f;
 }
 
 // A plain blocking loopback client.
