@@ -2,6 +2,7 @@
 // kernel spreads new connections across the shards with no hand-off thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,9 @@ struct ListenerOptions {
   Transport transport = Transport::Tcp;
   std::string ws_subprotocol = "mqtt";  // required/echoed Sec-WebSocket-Protocol (WebSocket)
   size_t ws_max_message = 256u << 20;   // larger WebSocket messages/frames close with 1009
+  // Connections that have not completed the WebSocket upgrade by then are dropped (the handler
+  // factory, and so the broker's own timeouts, only see upgraded connections).
+  std::chrono::milliseconds ws_handshake_timeout{10000};
   ConnectionLimits limits;
 };
 

@@ -14,8 +14,12 @@ namespace {
 std::atomic<uint64_t> g_next_id{1};
 
 std::string format_peer(const asio::ip::tcp::endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
+  asio::ip::address a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {  // dual-stack listener: show plain IPv4
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  std::string addr = a.to_string();
+  if (a.is_v6()) addr = "[" + addr + "]";
   return addr + ":" + std::to_string(ep.port());
 }
 
@@ -36,6 +40,7 @@ TcpConnection::TcpConnection(EventLoop& loop, asio::ip::tcp::socket socket,
   peer_ = ec ? std::string("?") : format_peer(ep);
   v6_ = !ec && ep.address().is_v6();
   slices_.reserve(kMaxIov);
+  if (limits_.read_buffer < 512) limits_.read_buffer = 512;
 }
 
 TcpConnection::~TcpConnection() = default;
@@ -45,7 +50,11 @@ void TcpConnection::start() {
   registered_ = true;
   spdlog::debug("net: conn {} from {} accepted ({}) on loop {}", id_, peer_,
                 ws_ ? "websocket" : "tcp", loop_->index());
-  if (!ws_ && !became_ready()) return;
+  if (ws_) {
+    ws_start_handshake_timer();
+  } else if (!became_ready()) {
+    return;
+  }
   start_read();
 }
 
@@ -91,8 +100,9 @@ void TcpConnection::on_read(const asio::error_code& ec, size_t n) {
       return;
     }
     if (ec == asio::error::eof) {
+      // The peer will send no more but may still read: flush what is queued, then close.
       spdlog::debug("net: conn {} {} closed by peer", id_, peer_);
-      abort();
+      close();
     } else {
       fail("read", ec);
     }
@@ -120,16 +130,12 @@ void TcpConnection::deliver() {
   while (!paused_ && state_ == State::kOpen && handler_ && !in.empty()) {
     ++in_handler_;
     size_t used = handler_->on_data(in.data());
-    --in_handler_;
     if (used > in.size()) {
       spdlog::warn("net: conn {} {} handler consumed {} of {} bytes", id_, peer_, used, in.size());
       used = in.size();
     }
     in.consume(used);
-    if (finalize_pending_) {
-      finalize();
-      return;
-    }
+    end_callback();
     if (used == 0) break;  // needs more bytes
   }
   in.maybe_shrink(limits_.read_buffer);
@@ -258,8 +264,7 @@ void TcpConnection::maybe_drain() {
   if (!handler_ || state_ != State::kOpen) return;
   ++in_handler_;
   handler_->on_drain();
-  --in_handler_;
-  if (finalize_pending_) finalize();
+  end_callback();
 }
 
 // ---- closing -----------------------------------------------------------------------------
@@ -312,6 +317,19 @@ void TcpConnection::close_for_exit() {
   state_ = State::kClosed;
 }
 
+void TcpConnection::end_callback() {
+  if (--in_handler_ > 0) return;
+  retired_.reset();
+  if (finalize_pending_) finalize();
+}
+
+void TcpConnection::set_handler(std::unique_ptr<ConnectionHandler> h) {
+  // Swapped from inside its own callback (e.g. a protocol sniffer handing over): keep the old
+  // handler alive until that callback returns. The new one gets the remaining input.
+  if (in_handler_ > 0 && handler_) retired_ = std::move(handler_);
+  handler_ = std::move(h);
+}
+
 void TcpConnection::finalize() {
   if (in_handler_ > 0) {  // a handler callback is on the stack: finish when it returns
     finalize_pending_ = true;
@@ -328,6 +346,8 @@ void TcpConnection::finalize() {
     std::unique_ptr<ConnectionHandler> h = std::move(handler_);
     h.reset();
   }
+  retired_.reset();
+  ws_handshake_timer_reset();
   if (registered_) {
     registered_ = false;
     loop_->internals().connections.erase(id_);

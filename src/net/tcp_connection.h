@@ -5,6 +5,7 @@
 
 #include <array>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -32,7 +33,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   // Process teardown (loops joined): close the socket, no callbacks.
   void close_for_exit();
 
-  void set_handler(std::unique_ptr<ConnectionHandler> h) override { handler_ = std::move(h); }
+  void set_handler(std::unique_ptr<ConnectionHandler> h) override;
   ConnectionHandler* handler() override { return handler_.get(); }
   void send(std::span<const uint8_t> bytes) override;
   void send_shared(const uint8_t* data, size_t len, PayloadOwner owner) override;
@@ -54,13 +55,17 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   enum class State { kOpen, kClosing, kClosed };
   struct WsState {
     explicit WsState(const ListenerOptions& o)
-        : subprotocol(o.ws_subprotocol), decoder(o.ws_max_message) {}
+        : subprotocol(o.ws_subprotocol),
+          decoder(o.ws_max_message),
+          handshake_timeout(o.ws_handshake_timeout) {}
     std::string subprotocol;
     ws::FrameDecoder decoder;
     InputBuffer payload;  // un-framed bytes offered to the handler
     bool upgraded = false;
     uint16_t close_code = 0;  // non-zero: a close frame is due (sent after queued data)
     bool close_sent = false;
+    std::chrono::milliseconds handshake_timeout;
+    std::unique_ptr<asio::steady_timer> handshake_timer;  // reset at the upgrade
   };
 
   // I/O
@@ -76,6 +81,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void finish_close();  // graceful: output is flushed
   void fail(const char* what, const asio::error_code& ec);
   void finalize();
+  void end_callback();  // after a handler callback returns
   // Input
   void process_input();
   void deliver();
@@ -84,6 +90,10 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   // WebSocket (tcp_connection_ws.cc)
   void ws_process();
   void ws_handshake();
+  void ws_start_handshake_timer();
+  void ws_handshake_timer_reset() {
+    if (ws_) ws_->handshake_timer.reset();
+  }
   // Rehoming (tcp_connection_rehome.cc)
   void continue_rehome();
   void adopt(int fd);
@@ -93,6 +103,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   ConnectionLimits limits_;
   std::shared_ptr<const HandlerFactory> factory_;
   std::unique_ptr<ConnectionHandler> handler_;
+  std::unique_ptr<ConnectionHandler> retired_;  // replaced from inside its own callback
   std::unique_ptr<WsState> ws_;
   std::string peer_;
   uint64_t id_;

@@ -82,8 +82,7 @@ void TcpConnection::adopt(int fd) {
   if (cb) {
     ++in_handler_;
     cb();
-    --in_handler_;
-    if (finalize_pending_) finalize();
+    end_callback();
   }
   if (state_ == State::kClosed) return;
   if (pending_.remaining() > 0 || has_output() || state_ == State::kClosing) schedule_flush();

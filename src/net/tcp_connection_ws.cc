@@ -4,9 +4,23 @@
 
 #include <string_view>
 
+#include "net/event_loop_impl.h"
 #include "net/tcp_connection.h"
 
 namespace unimq::net {
+
+void TcpConnection::ws_start_handshake_timer() {
+  if (ws_->handshake_timeout.count() <= 0) return;
+  ws_->handshake_timer = std::make_unique<asio::steady_timer>(io_of(*loop_));
+  ws_->handshake_timer->expires_after(ws_->handshake_timeout);
+  std::weak_ptr<TcpConnection> weak = shared_from_this();
+  ws_->handshake_timer->async_wait([weak](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->ws_->upgraded || self->state_ != State::kOpen) return;
+    spdlog::warn("net: conn {} {} websocket handshake timed out", self->id_, self->peer_);
+    self->abort();
+  });
+}
 
 void TcpConnection::ws_handshake() {
   std::span<const uint8_t> in = input_.data();
@@ -27,6 +41,7 @@ void TcpConnection::ws_handshake() {
   input_.consume(r.consumed);
   ctrl_.insert(ctrl_.end(), r.response.begin(), r.response.end());
   ws_->upgraded = true;
+  ws_->handshake_timer.reset();  // cancels the wait; also keeps the timer off other loops
   spdlog::debug("net: conn {} {} websocket upgraded (protocol '{}')", id_, peer_, r.protocol);
   schedule_flush();
   became_ready();
@@ -51,7 +66,8 @@ void TcpConnection::ws_process() {
       case ws::FrameDecoder::Event::kPong:
         break;
       case ws::FrameDecoder::Event::kPing:
-        ws::append_frame(ctrl_, ws::kPong, r.control);
+        // A peer that pings without reading must not grow our control queue forever.
+        if (ctrl_.size() < 64 * 1024) ws::append_frame(ctrl_, ws::kPong, r.control);
         schedule_flush();
         break;
       case ws::FrameDecoder::Event::kClose:

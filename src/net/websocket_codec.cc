@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace unimq::net::ws {
 
@@ -233,7 +234,19 @@ FrameDecoder::Result FrameDecoder::decode(std::span<const uint8_t> in, std::span
   size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, avail));
   n = std::min(n, out.size());
   const uint8_t* src = in.data() + r.consumed;
-  for (size_t i = 0; i < n; ++i) out[i] = src[i] ^ mask_[(mask_pos_ + i) & 3];
+  // XOR 8 bytes at a time: the 4-byte mask repeats twice in a word.
+  uint8_t m8[8];
+  for (size_t i = 0; i < 8; ++i) m8[i] = mask_[(mask_pos_ + i) & 3];
+  uint64_t mw;
+  std::memcpy(&mw, m8, 8);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, src + i, 8);
+    w ^= mw;
+    std::memcpy(out.data() + i, &w, 8);
+  }
+  for (; i < n; ++i) out[i] = src[i] ^ m8[i & 7];
   mask_pos_ = (mask_pos_ + n) & 3;
   remaining_ -= n;
   r.consumed += n;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -225,6 +226,43 @@ TEST_F(TcpConnectionTest, HandlerFactoryReturningNullClosesConnection) {
   bool eof = false;
   c.read_to_eof(&eof, 5000);
   EXPECT_TRUE(eof);
+}
+
+TEST_F(TcpConnectionTest, HalfCloseStillGetsQueuedOutput) {
+  Client c(listen());
+  c.send("request");
+  c.shutdown_write();  // EOF right behind the data
+  bool eof = false;
+  EXPECT_EQ(c.read_to_eof(&eof), "request");
+  EXPECT_TRUE(eof);
+  EXPECT_TRUE(wait_until([&] { return probe_->closed.load() == 1; }));
+}
+
+// A handler that replaces itself from inside on_data (e.g. protocol sniffing): the old one
+// survives until its callback returns, the new one gets the rest of the input.
+TEST_F(TcpConnectionTest, HandlerSwapFromInsideOnData) {
+  struct Upper : ConnectionHandler {
+    size_t on_data(std::span<const uint8_t> d) override {
+      std::string s(d.begin(), d.end());
+      for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      conn->send(bytes_of(s));
+      return d.size();
+    }
+    void on_closed() override {}
+    Connection* conn = nullptr;
+  };
+  probe_->on_data = [&](Connection& c, std::span<const uint8_t> d) {
+    auto next = std::make_unique<Upper>();
+    next->conn = &c;
+    c.set_handler(std::move(next));  // destroys nothing yet: we are still running
+    c.send(d.first(1));
+    return size_t{1};  // the rest goes to the new handler
+  };
+  Client c(listen());
+  c.send("abc");
+  EXPECT_EQ(c.recv_exact(3), "aBC");
+  EXPECT_TRUE(wait_until([&] { return probe_->destroyed.load() == 1; }));
+  EXPECT_EQ(probe_->closed.load(), 0);  // the replaced handler is not told about the close
 }
 
 }  // namespace

@@ -236,5 +236,16 @@ TEST_F(WebSocketConnectionTest, FramesPipelinedWithTheHandshake) {
   EXPECT_EQ(f.payload, "early");
 }
 
+TEST_F(WebSocketConnectionTest, StalledHandshakeTimesOut) {
+  ListenerOptions opts;
+  opts.transport = Transport::WebSocket;
+  opts.ws_handshake_timeout = std::chrono::milliseconds(100);
+  WsClient c(listen(opts));
+  c.send("GET / HTTP/1.1\r\n");  // and then nothing
+  bool eof = false;
+  c.read_to_eof(&eof, 3000);
+  EXPECT_TRUE(eof);
+}
+
 }  // namespace
 }  // namespace unimq::net::testing
