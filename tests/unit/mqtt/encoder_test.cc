@@ -128,3 +128,27 @@ TEST(Encoder, ZeroCopyPublishMatchesEncode) {
 
 }  // namespace
 }  // namespace unimq::mqtt::test
+
+namespace unimq::mqtt::test {
+namespace {
+
+TEST(Encoder, HotPathOverloadsMatchVariantEncode) {
+  Publish p;
+  p.qos = 1;
+  p.packet_id = 3;
+  p.topic = "x/y";
+  p.props = props_with({0x23});
+  p.payload = "data";
+  Ack a{PacketType::Pubrec, 4, 0x10, props_with({0x1F})};
+  for (Version v : {Version::V311, Version::V5}) {
+    Bytes direct, variant;
+    encode(p, v, direct);
+    encode(a, v, direct);
+    encode(Packet(p), v, variant);
+    encode(Packet(a), v, variant);
+    EXPECT_EQ(direct, variant);
+  }
+}
+
+}  // namespace
+}  // namespace unimq::mqtt::test

@@ -2,6 +2,7 @@
 #include "protocol/mqtt/codec/decoder.h"
 
 #include "protocol/mqtt/codec/codec_internal.h"
+#include "protocol/mqtt/codec/properties.h"
 
 namespace unimq::mqtt {
 namespace {
@@ -30,6 +31,11 @@ bool valid_flags(uint8_t type, uint8_t flags) {
 }
 
 // Reuses out's alternative if it already holds T (keeps e.g. the topic string's capacity).
+// Clears props without building a ~500-byte temporary when it is already empty (hot path).
+void clear(Properties& props) {
+  if (!properties_empty(props)) props = Properties{};
+}
+
 template <class T>
 T& reset_as(Packet& out) {
   if (T* p = std::get_if<T>(&out)) {
@@ -46,21 +52,29 @@ bool dispatch(const FixedHeader& h, WireReader& r, Version v, Packet& out) {
     case PacketType::Connack:
       return decode_connack(r, v, reset_as<Connack>(out));
     case PacketType::Publish: {
+      // Reuse a previous Publish in place: keeps the topic's buffer; decode_publish sets
+      // every other field.
       Publish* p = std::get_if<Publish>(&out);
-      if (!p) {
-        p = &out.emplace<Publish>();
+      if (p) {
+        clear(p->props);
       } else {
-        std::string topic = std::move(p->topic);  // keep its buffer across packets
-        *p = Publish{};
-        p->topic = std::move(topic);
+        p = &out.emplace<Publish>();
       }
       return decode_publish(r, h.flags, v, *p);
     }
     case PacketType::Puback:
     case PacketType::Pubrec:
     case PacketType::Pubrel:
-    case PacketType::Pubcomp:
-      return decode_ack(r, h.type, v, reset_as<Ack>(out));
+    case PacketType::Pubcomp: {
+      Ack* a = std::get_if<Ack>(&out);
+      if (a) {
+        a->reason_code = reason::Success;
+        clear(a->props);
+      } else {
+        a = &out.emplace<Ack>();
+      }
+      return decode_ack(r, h.type, v, *a);
+    }
     case PacketType::Subscribe:
       return decode_subscribe(r, v, reset_as<Subscribe>(out));
     case PacketType::Suback:

@@ -26,6 +26,14 @@ void encode(const Packet& p, Version version, std::vector<uint8_t>& out) {
   std::visit(Visitor{version, out}, p);
 }
 
+void encode(const Publish& p, Version version, std::vector<uint8_t>& out) {
+  encode_publish(p, version, out);
+}
+
+void encode(const Ack& p, Version version, std::vector<uint8_t>& out) {
+  encode_ack(p, version, out);
+}
+
 void put_varint(uint32_t value, std::vector<uint8_t>& out) {
   const size_t base = out.size();
   out.resize(base + varint_size(value));

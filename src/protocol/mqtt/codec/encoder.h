@@ -17,6 +17,10 @@ namespace unimq::mqtt {
 // in the packet type are dropped; strings longer than 65535 bytes are truncated.
 void encode(const Packet& p, Version version, std::vector<uint8_t>& out);
 
+// Hot-path overloads: same bytes as encode(Packet(p), ...) without copying p into a Packet.
+void encode(const Publish& p, Version version, std::vector<uint8_t>& out);
+void encode(const Ack& p, Version version, std::vector<uint8_t>& out);
+
 // Zero-copy PUBLISH: appends the fixed header, topic, packet id and properties of p,
 // sized for a payload of payload_len bytes that the caller writes right after
 // (p.payload is ignored). Returns the number of bytes appended.

@@ -238,6 +238,18 @@ void emit(const Properties& p, uint64_t mask, bool multi_sub_id, S& s) {
 
 }  // namespace
 
+bool properties_empty(const Properties& p) {
+  return !p.payload_format_indicator && !p.message_expiry_interval && !p.content_type &&
+         !p.response_topic && !p.correlation_data && p.subscription_identifiers.empty() &&
+         !p.session_expiry_interval && !p.assigned_client_identifier && !p.server_keep_alive &&
+         !p.authentication_method && !p.authentication_data && !p.request_problem_information &&
+         !p.will_delay_interval && !p.request_response_information && !p.response_information &&
+         !p.server_reference && !p.reason_string && !p.receive_maximum && !p.topic_alias_maximum &&
+         !p.topic_alias && !p.maximum_qos && !p.retain_available && p.user_properties.empty() &&
+         !p.maximum_packet_size && !p.wildcard_subscription_available &&
+         !p.subscription_identifier_available && !p.shared_subscription_available;
+}
+
 uint64_t allowed_properties(PropCtx ctx) { return kAllowed[static_cast<size_t>(ctx)]; }
 
 bool read_properties(WireReader& r, PropCtx ctx, Properties& out) {
@@ -267,12 +279,17 @@ bool read_properties(WireReader& r, PropCtx ctx, Properties& out) {
 }
 
 size_t properties_length(const Properties& p, PropCtx ctx) {
+  if (properties_empty(p)) return 0;  // the common case on the hot path
   SizeSink s;
   emit(p, allowed_properties(ctx), ctx == PropCtx::Publish, s);
   return s.size();
 }
 
 uint8_t* write_properties(const Properties& p, PropCtx ctx, uint8_t* dst) {
+  if (properties_empty(p)) {
+    *dst = 0;
+    return dst + 1;
+  }
   PtrSink s(dst);
   s.varint(static_cast<uint32_t>(properties_length(p, ctx)));
   emit(p, allowed_properties(ctx), ctx == PropCtx::Publish, s);

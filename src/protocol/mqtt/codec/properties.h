@@ -29,6 +29,9 @@ enum class PropCtx : uint8_t {
 // Bit i set = property identifier i is allowed in ctx.
 uint64_t allowed_properties(PropCtx ctx);
 
+// True if no property is set (cheaper than comparing with Properties{}).
+bool properties_empty(const Properties& p);
+
 // Reads the property length and the properties into out (which must start empty).
 // Unknown/not-allowed identifier: Malformed. Duplicate single-valued property or bad value:
 // ProtocolError (Topic Alias 0: TopicAliasInvalid).

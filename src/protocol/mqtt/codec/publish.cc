@@ -1,5 +1,7 @@
 // PUBLISH: the hot path. Decoding allocates only for the topic (reusing out.topic's
 // capacity) and for v5 properties; the payload is a view into the input.
+#include <cstring>
+
 #include "protocol/mqtt/codec/codec_internal.h"
 #include "protocol/mqtt/codec/encoder.h"
 #include "protocol/mqtt/codec/properties.h"
@@ -27,8 +29,21 @@ void variable_header(const Publish& p, Version v, S& s) {
 
 bool check_topic_name(WireReader& r, std::string_view topic, bool allow_empty) {
   if (topic.empty() && !allow_empty) return r.protocol_error("empty topic name");
-  if (topic.find_first_of("+#") != std::string_view::npos) {
-    return r.fail(reason::TopicNameInvalid, "wildcard in topic name");
+  // Word-at-a-time scan for '+' / '#' (find_first_of would run memchr once per byte).
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_byte = [](uint64_t w, uint8_t c) {
+    const uint64_t x = w ^ (kOnes * c);
+    return ((x - kOnes) & ~x & kHigh) != 0;
+  };
+  const char* p = topic.data();
+  const char* const end = p + topic.size();
+  for (; end - p >= 8; p += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (has_byte(w, '+') || has_byte(w, '#')) break;
+  }
+  for (; p < end; ++p) {
+    if (*p == '+' || *p == '#') return r.fail(reason::TopicNameInvalid, "wildcard in topic name");
   }
   return true;
 }
@@ -53,10 +68,12 @@ bool decode_publish(WireReader& r, uint8_t flags, Version v, Publish& out) {
 }
 
 void encode_publish(const Publish& p, Version v, std::vector<uint8_t>& out) {
-  encode_packet(first_byte(p), out, [&](auto& s) {
-    variable_header(p, v, s);
-    s.raw(p.payload);
-  });
+  // Header via resize (zero-filled, then overwritten), payload appended without a memset.
+  // No exact reserve(): callers may append many packets to one buffer (keep growth geometric).
+  encode_publish_header(p, p.payload.size(), v, out);
+  // uint8_t pointers (not char iterators) so that insert becomes a memmove.
+  const auto* data = reinterpret_cast<const uint8_t*>(p.payload.data());
+  out.insert(out.end(), data, data + p.payload.size());
 }
 
 size_t encode_publish_header(const Publish& p, size_t payload_len, Version version,
