@@ -10,28 +10,31 @@ import os
 import platform
 import sys
 
+# Broker and load-tool CPU during the measured window, "broker / tool" in % of one core.
+CPU = ("cpu", "CPU % broker / tool", None, None)
+
 # scenario -> (description, [(field, metric label, better, target ratio or None)])
 SCENARIOS = {
     "qos0_pairs": ("QoS 0, 4 pub -> 4 sub (pairs), 100 B",
                    [("out_rate", "delivered msg/s", "higher", 2.0),
-                    ("in_rate", "published msg/s", "higher", None)]),
+                    ("in_rate", "published msg/s", "higher", None), CPU]),
     "qos0_fanout": ("QoS 0, 4 pub -> 1 topic -> 4 sub (fanout), 100 B",
                     [("out_rate", "delivered msg/s", "higher", 2.0),
-                     ("in_rate", "published msg/s", "higher", None)]),
+                     ("in_rate", "published msg/s", "higher", None), CPU]),
     "qos1_pairs": ("QoS 1, 4 pub -> 4 sub (pairs), 100 B",
                    [("out_rate", "delivered msg/s", "higher", 2.0),
-                    ("in_rate", "acked msg/s", "higher", None)]),
+                    ("in_rate", "acked msg/s", "higher", None), CPU]),
     "qos1_fanout": ("QoS 1, 4 pub -> 1 topic -> 4 sub (fanout), 100 B",
                     [("out_rate", "delivered msg/s", "higher", 2.0),
-                     ("in_rate", "acked msg/s", "higher", None)]),
+                     ("in_rate", "acked msg/s", "higher", None), CPU]),
     "lat_qos0": ("QoS 0 at 10k msg/s, 4 -> 4 pairs",
                  [("lat_p50_us", "latency p50 us", "lower", None),
                   ("lat_p99_us", "latency p99 us", "lower", 1.0),
-                  ("lat_p999_us", "latency p99.9 us", "lower", None)]),
+                  ("lat_p999_us", "latency p99.9 us", "lower", None), CPU]),
     "lat_qos1": ("QoS 1 at 10k msg/s, 4 -> 4 pairs",
                  [("lat_p50_us", "latency p50 us", "lower", None),
                   ("lat_p99_us", "latency p99 us", "lower", 1.0),
-                  ("lat_p999_us", "latency p99.9 us", "lower", None)]),
+                  ("lat_p999_us", "latency p99.9 us", "lower", None), CPU]),
     "idle_conns": ("idle connections (keep-alive 300)",
                    [("rss_per_conn_bytes", "RSS bytes/conn", "lower", 1.0),
                     ("rss_after_kb", "broker RSS kB", "lower", None)]),
@@ -52,6 +55,9 @@ def fmt(v):
 def value(rec, field):
     if rec is None or not rec.get("ok", False):
         return None
+    if field == "cpu":
+        b, t = rec.get("broker_cpu_pct", -1), rec.get("tool_cpu_pct", -1)
+        return f"{b:.0f} / {t:.0f}" if b >= 0 and t >= 0 else None
     v = rec.get(field)
     if v is None or (isinstance(v, (int, float)) and v < 0):
         return None
@@ -87,7 +93,7 @@ def rows(records):
         recs = {b: by.get((scen, b)) for b in BROKERS}
         for i, (field, label, better, target) in enumerate(metrics):
             u, m = value(recs["unimq"], field), value(recs["mosquitto"], field)
-            ratio = u / m if u is not None and m else None
+            ratio = u / m if better and u is not None and m else None
             verdict = ""
             if target is not None:
                 t = (">= " if better == "higher" else "<= ") + f"{target:g}x"
@@ -98,7 +104,8 @@ def rows(records):
                     verdict = f"{t} {'PASS' if ok else 'FAIL'}"
             n = [] if i else notes(recs["unimq"], "unimq") + notes(recs["mosquitto"], "mosquitto")
             out.append((desc if i == 0 else "", label, fmt(u), fmt(m),
-                        f"{ratio:.2f}x" if ratio is not None else "n/a", verdict, "; ".join(n)))
+                        f"{ratio:.2f}x" if ratio is not None else ("" if not better else "n/a"),
+                        verdict, "; ".join(n)))
     return out
 
 

@@ -68,6 +68,11 @@ std::string format_text(const Options& opt, const Result& r) {
             static_cast<unsigned long long>(r.delivered), static_cast<unsigned long long>(r.lost),
             static_cast<unsigned long long>(r.duplicates), r.drained ? "" : "  (drain timed out)");
   }
+  if (r.tool_cpu_pct >= 0) {
+    appendf(o, "  cpu        mqtt_bench %.0f%%", r.tool_cpu_pct);
+    if (r.broker_cpu_pct >= 0) appendf(o, "  broker %.0f%%", r.broker_cpu_pct);
+    appendf(o, "  (of one core, measure phase)\n");
+  }
   if (r.rss_after_kb >= 0) {
     appendf(o, "  broker RSS %ld kB at start, %ld kB at end", r.rss_before_kb, r.rss_after_kb);
     if (long per = rss_per_connection_bytes(r); per >= 0)
@@ -109,6 +114,7 @@ std::string format_json(const Options& opt, const Result& r) {
           r.idle_requested, r.idle_connected, r.idle_connect_seconds);
   appendf(o, "\"broker_pid\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,", opt.broker_pid,
           r.rss_before_kb, r.rss_after_kb);
+  appendf(o, "\"tool_cpu_pct\":%.1f,\"broker_cpu_pct\":%.1f,", r.tool_cpu_pct, r.broker_cpu_pct);
   appendf(o, "\"rss_per_conn_bytes\":%ld}", rss_per_connection_bytes(r));
   return o;
 }

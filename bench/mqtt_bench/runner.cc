@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,6 +163,29 @@ long read_vmrss_kb(int pid) {
   return -1;
 }
 
+double read_cpu_seconds(int pid) {
+  if (pid == 0) {
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    auto sec = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return sec(ru.ru_utime) + sec(ru.ru_stime);
+  }
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (pid < 0 || !std::getline(in, line)) return -1;
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  auto pos = line.rfind(')');
+  if (pos == std::string::npos) return -1;
+  std::istringstream rest(line.substr(pos + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 Result run_bench(const Options& opt) {
   Result r;
   RunState run;
@@ -252,9 +277,17 @@ Result run_bench(const Options& opt) {
   sleep_s(opt.warmup);
   run.phase.store(Phase::Measure);
   const auto m0 = Clock::now();
+  const double tool_cpu0 = read_cpu_seconds(0);
+  const double broker_cpu0 = opt.broker_pid > 0 ? read_cpu_seconds(opt.broker_pid) : -1;
   sleep_s(opt.duration);
   run.phase.store(Phase::Drain);
   r.measured_seconds = std::chrono::duration<double>(Clock::now() - m0).count();
+  const double tool_cpu1 = read_cpu_seconds(0);
+  const double broker_cpu1 = opt.broker_pid > 0 ? read_cpu_seconds(opt.broker_pid) : -1;
+  if (tool_cpu0 >= 0 && tool_cpu1 >= 0)
+    r.tool_cpu_pct = 100 * (tool_cpu1 - tool_cpu0) / r.measured_seconds;
+  if (broker_cpu0 >= 0 && broker_cpu1 >= 0)
+    r.broker_cpu_pct = 100 * (broker_cpu1 - broker_cpu0) / r.measured_seconds;
   for (auto& p : pubs) p->nudge();
 
   // Drain: publishers flush and collect their acks, then subscribers catch up.

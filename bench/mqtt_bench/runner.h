@@ -36,11 +36,17 @@ struct Result {
   double idle_connect_seconds = 0;
   long rss_before_kb = -1;  // broker VmRSS before connecting anything
   long rss_after_kb = -1;   // broker VmRSS at the end (before disconnecting)
+
+  // CPU use during the measure phase, in % of one core (-1 = unknown).
+  double tool_cpu_pct = -1;
+  double broker_cpu_pct = -1;
 };
 
 Result run_bench(const Options& opt);
 
 // VmRSS of pid in kB, or -1.
 long read_vmrss_kb(int pid);
+// User + system CPU seconds of pid (0 = this process), or -1.
+double read_cpu_seconds(int pid);
 
 }  // namespace unimq::bench
