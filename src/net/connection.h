@@ -35,6 +35,8 @@ class Connection {
  public:
   virtual ~Connection() = default;
 
+  // May be called from inside the current handler's callback: the old handler lives until
+  // that callback returns; the new one is offered the remaining input.
   virtual void set_handler(std::unique_ptr<ConnectionHandler> h) = 0;
   virtual ConnectionHandler* handler() = 0;
 
@@ -45,21 +47,26 @@ class Connection {
   virtual void send_shared(const uint8_t* data, size_t len, PayloadOwner owner) = 0;
   // Bytes queued and not yet written to the socket.
   virtual size_t queued_bytes() const = 0;
-  // True while queued_bytes() is above the high watermark (backpressure: stop sending).
+  // Backpressure: becomes true when queued_bytes() rises above the high watermark and stays
+  // true until it falls below the low one, which is when on_drain() fires.
   virtual bool congested() const = 0;
 
   // Stops delivering on_data until resume_reading(). Unconsumed input is kept.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
 
-  // Flushes what is queued, then closes. on_closed follows.
+  // Flushes what is queued, then closes (WebSocket: sends a 1000 close frame after the data).
+  // on_closed follows, never from inside this call; send() is ignored from now on.
   virtual void close() = 0;
-  // Closes now, dropping the output queue. on_closed follows.
+  // Closes now, dropping the output queue. on_closed follows (after the current callback
+  // returns, when called from one).
   virtual void abort() = 0;
   virtual bool is_open() const = 0;
 
-  // Moves the connection (socket, buffered input, handler) to another loop. Reading must be
-  // paused first. on_moved runs on the target loop; reading stays paused until resumed there.
+  // Moves the connection (socket, buffered input, handler, unsent output) to another loop.
+  // Reading must be paused first. on_moved runs on the target loop; reading stays paused until
+  // resumed there. Between rehome() and on_moved nothing may be called on the connection
+  // except from the old loop before it returns; the old loop must not touch it afterwards.
   virtual void rehome(EventLoop& target, std::function<void()> on_moved) = 0;
 
   virtual EventLoop& loop() = 0;

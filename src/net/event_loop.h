@@ -39,7 +39,9 @@ class EventLoop {
   std::unique_ptr<Impl> impl_;
 };
 
-// N loops, one thread each. Loop i's thread is pinned to no core; the OS spreads them.
+// N loops, one thread each. Destroy Listeners before the group; the destructor stops and joins
+// the threads and then drops the open connections (their handlers are destroyed without
+// on_closed). Loop i's thread is pinned to no core; the OS spreads them.
 class EventLoopGroup {
  public:
   explicit EventLoopGroup(size_t n);

@@ -69,8 +69,19 @@ void OutputBatch::consume(size_t n) {
 }
 
 void OutputBatch::clear() {
-  copy_.clear();
-  segs_.clear();
+  // Keep capacity for the steady state, but give back what one huge burst grew.
+  constexpr size_t kKeepBytes = 256 * 1024;
+  constexpr size_t kKeepSegments = 4096;
+  if (copy_.capacity() > kKeepBytes) {
+    std::vector<uint8_t>().swap(copy_);
+  } else {
+    copy_.clear();
+  }
+  if (segs_.capacity() > kKeepSegments) {
+    std::vector<Segment>().swap(segs_);
+  } else {
+    segs_.clear();
+  }
   prefix_.clear();
   suffix_.clear();
   payload_ = 0;

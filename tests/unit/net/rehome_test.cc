@@ -11,8 +11,8 @@ namespace {
 
 class RehomeTest : public NetFixture {
  protected:
-  EventLoop& other_loop(const Connection& c) {
-    return group_.loop((const_cast<Connection&>(c).loop().index() + 1) % group_.size());
+  EventLoop& other_loop(Connection& c) {
+    return group_.loop((c.loop().index() + 1) % group_.size());
   }
 };
 

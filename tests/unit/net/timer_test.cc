@@ -77,7 +77,11 @@ TEST_F(TimerTest, RearmReplacesPreviousCallback) {
     t->arm(10ms, [&] { ++first; });
     t->arm(30ms, [&] { ++second; });
   });
-  std::this_thread::sleep_for(120ms);
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (second.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(30ms);
   EXPECT_EQ(first.load(), 0);
   EXPECT_EQ(second.load(), 1);
   run_on(loop, [&] { t.reset(); });
