@@ -102,14 +102,15 @@ def pytest_runtest_makereport(item, call):
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture
 def broker_factory(request, tmp_path_factory):
-    """broker_factory(extra_args=()) -> started Broker. Every broker is stopped
+    """broker_factory(extra_args=(), ws_port=None, http_port=None) -> started Broker
+    (ports: None = pick a free one, 0 = disabled). Every broker is stopped
     (SIGTERM) at the end of the test; it must still be alive then, and UniMQ must
     exit with code 0 within 10 s."""
     brokers = []
     request.node._brokers = brokers
 
-    def start(extra_args=()):
-        b = Broker(tmp_path_factory.mktemp("broker"), extra_args)
+    def start(extra_args=(), **ports):
+        b = Broker(tmp_path_factory.mktemp("broker"), extra_args, **ports)
         brokers.append(b)
         b.start()
         return b

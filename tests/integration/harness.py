@@ -86,6 +86,30 @@ def wait_port(port: int, timeout: float = START_TIMEOUT, proc: Optional[subproce
     return False
 
 
+def listening_ports(pid: int) -> List[int]:
+    """TCP ports process `pid` is listening on (from /proc; Linux only)."""
+    inodes = set()
+    fd_dir = Path("/proc/%d/fd" % pid)
+    for fd in fd_dir.iterdir():
+        try:
+            target = os.readlink(str(fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 9 and f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
+                ports.add(int(f[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
+
+
 def wait_until(pred: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, interval: float = 0.02,
                msg: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
@@ -122,13 +146,17 @@ def parse_settings(extra_args: Sequence[str]) -> Dict[str, str]:
 class Broker:
     """One broker process (UniMQ or mosquitto) on fresh ports."""
 
-    def __init__(self, workdir: Path, extra_args: Sequence[str] = (), target: str = TARGET):
+    def __init__(self, workdir: Path, extra_args: Sequence[str] = (), target: str = TARGET,
+                 ws_port: Optional[int] = None, http_port: Optional[int] = None):
+        """ws_port / http_port: None = a free port; 0 = listener disabled (UniMQ)."""
         self.target = target
         self.workdir = Path(workdir)
         self.extra_args = list(extra_args)
         self.settings = parse_settings(self.extra_args)
         self.host = HOST
-        self.port, self.ws_port, self.http_port = free_ports(3)
+        self.port, free_ws, free_http = free_ports(3)
+        self.ws_port = free_ws if ws_port is None else ws_port
+        self.http_port = free_http if http_port is None else http_port
         self.log_path = self.workdir / "broker.log"
         self.proc: Optional[subprocess.Popen] = None
         self.returncode: Optional[int] = None
@@ -165,8 +193,9 @@ class Broker:
                 lines.append("%s %s" % (MOSQUITTO_SETTING_MAP[k], v))
             else:
                 self.unmapped.append(k)
-        lines += ["listener %d %s" % (self.port, HOST),
-                  "listener %d %s" % (self.ws_port, HOST), "protocol websockets"]
+        lines += ["listener %d %s" % (self.port, HOST)]
+        if self.ws_port:
+            lines += ["listener %d %s" % (self.ws_port, HOST), "protocol websockets"]
         path = self.workdir / "mosquitto.conf"
         path.write_text("\n".join(lines) + "\n")
         return path
@@ -406,6 +435,7 @@ class Client:
     def kill(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Drop the TCP connection without DISCONNECT (abnormal disconnect)."""
         sock = self.c.socket()
+        sock = getattr(sock, "_socket", sock)  # websockets: paho's WebsocketWrapper
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
