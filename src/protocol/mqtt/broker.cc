@@ -111,8 +111,8 @@ void MqttBroker::publish_sys() {
   auto total = [](std::array<metrics::Counter*, 3>& c) {
     return c[0]->value() + c[1]->value() + c[2]->value();
   };
-  pub("version", "unimq " + opts_.version);
-  pub("uptime", std::to_string((now_ms() - started_at_ms_) / 1000) + " seconds");
+  pub("version", opts_.version);
+  pub("uptime", std::to_string((now_ms() - started_at_ms_) / 1000));
   pub("clients/connected", std::to_string(metrics_.connections.value()));
   pub("clients/total", std::to_string(metrics_.sessions.value()));
   pub("messages/received", std::to_string(total(metrics_.received)));

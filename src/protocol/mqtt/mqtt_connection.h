@@ -78,6 +78,7 @@ class MqttConnection : public net::ConnectionHandler {
   void handle_pubcomp(const Ack& a);
   void handle_subscribe(Subscribe& s);
   void handle_unsubscribe(Unsubscribe& u);
+  Properties suback_properties(const std::vector<uint8_t>& codes) const;
   void handle_pingreq();
   void handle_disconnect(const Disconnect& d);
   void handle_auth(const Auth& a);

@@ -15,6 +15,7 @@ namespace unimq::mqtt {
 
 namespace {
 constexpr std::string_view kDelayedPrefix = "$delayed/";
+constexpr std::string_view kSysPrefix = "$SYS/";
 constexpr uint32_t kMaxDelaySeconds = 7 * 24 * 3600;
 
 // "$delayed/{seconds}/{topic}" -> seconds and topic; false if malformed.
@@ -62,10 +63,22 @@ void MqttConnection::handle_publish(Publish& p) {
   broker_.metrics().received[p.qos]->inc();
   if (p.qos > o.max_qos) return fail(reason::QoSNotSupported, "QoS not supported");
   if (p.retain && !o.retain_available) return fail(reason::RetainNotSupported, "retain disabled");
+  if (!p.props.subscription_identifiers.empty()) {
+    return fail(reason::ProtocolError, "subscription identifier in PUBLISH from a client");
+  }
   auto topic = resolve_topic_alias(p);
   if (!topic) return;
   if (!core::valid_topic_name(*topic)) {
     return fail(reason::TopicNameInvalid, "invalid topic name in PUBLISH");
+  }
+  if (topic->starts_with(kSysPrefix)) {
+    // $SYS belongs to the broker, as in Mosquitto: refuse, but keep the connection.
+    spdlog::info("client_id={} publish to '{}' refused: $SYS is read-only", client_id_, *topic);
+    if (p.qos > 0) {
+      send_ack(p.qos == 1 ? PacketType::Puback : PacketType::Pubrec, p.packet_id,
+               reason::NotAuthorized);
+    }
+    return;
   }
   if (p.qos == 2) {
     if (session_->inbound_qos2.count(p.packet_id)) {

@@ -10,6 +10,30 @@
 
 namespace unimq::mqtt {
 
+// A reason string on a SUBACK that refused something, unless the client asked for none.
+Properties MqttConnection::suback_properties(const std::vector<uint8_t>& codes) const {
+  Properties p;
+  if (version_ != Version::V5 || !problem_info_) return p;
+  for (uint8_t c : codes) {
+    if (c < 0x80) continue;
+    switch (c) {
+      case reason::TopicFilterInvalid:
+        p.reason_string = "invalid topic filter";
+        break;
+      case reason::SharedSubscriptionsNotSupported:
+        p.reason_string = "shared subscriptions are disabled";
+        break;
+      case reason::WildcardSubscriptionsNotSupported:
+        p.reason_string = "wildcard subscriptions are disabled";
+        break;
+      default:
+        p.reason_string = "subscription refused";
+    }
+    break;
+  }
+  return p;
+}
+
 void MqttConnection::handle_subscribe(Subscribe& s) {
   const MqttOptions& o = broker_.options();
   uint32_t sub_id = s.props.subscription_identifiers.empty() ? 0
@@ -49,7 +73,7 @@ void MqttConnection::handle_subscribe(Subscribe& s) {
     accepted.push_back(std::move(req));
   }
   if (accepted.empty()) {
-    return send(Suback{s.packet_id, {}, std::move(codes)});
+    return send(Suback{s.packet_id, suback_properties(codes), std::move(codes)});
   }
   core::SubscriberRef who{session_->id(), session_->shard().index()};
   std::weak_ptr<bool> alive = alive_;
@@ -68,7 +92,7 @@ void MqttConnection::handle_subscribe(Subscribe& s) {
 
 void MqttConnection::complete_subscribe(uint16_t packet_id, std::vector<uint8_t> codes,
                                         std::vector<SessionSubscriptionRequest> accepted) {
-  send(Suback{packet_id, {}, std::move(codes)});
+  send(Suback{packet_id, suback_properties(codes), std::move(codes)});
   std::vector<core::MessagePtr> retained;
   for (auto& r : accepted) {
     const auto& opt = r.sub.options;
