@@ -181,7 +181,9 @@ struct SubscriptionIndex::Impl {
     std::vector<std::pair<const Node*, std::string>> todo;
     todo.emplace_back(&root, std::string());
     while (!todo.empty()) {
-      auto [n, path] = std::move(todo.back());
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture those in lambdas.
+      const Node* n = todo.back().first;
+      std::string path = std::move(todo.back().second);
       todo.pop_back();
       for (const PlainSub& s : n->subs.items()) out.push_back(Entry{path, {}, s.who, s.options});
       for (const ShareGroup& g : n->groups) {

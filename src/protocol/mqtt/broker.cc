@@ -40,6 +40,7 @@ std::vector<T> gather(net::EventLoopGroup& loops, std::function<T(size_t)> fn) {
 
 MqttBroker::MqttBroker(net::EventLoopGroup& loops, MqttOptions opts)
     : loops_(loops), opts_(std::move(opts)), metrics_(metrics::global_registry()) {
+  // Shards are created after the metrics and retained store they use.
   for (size_t i = 0; i < loops_.size(); ++i) {
     shards_.push_back(std::make_unique<Shard>(*this, loops_.loop(i), static_cast<uint32_t>(i)));
   }

@@ -84,9 +84,9 @@ class MqttBroker {
 
   net::EventLoopGroup& loops_;
   MqttOptions opts_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  MqttMetrics metrics_;  // before shards_: sessions update gauges when destroyed
   core::RetainedStore retained_;
-  MqttMetrics metrics_;
+  std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> session_ids_{0};
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<net::Timer> sys_timer_;
