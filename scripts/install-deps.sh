@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libasio-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libcpp-httplib-dev libssl-dev libgtest-dev
+  libcpp-httplib-dev libssl-dev libgtest-dev librocksdb-dev
   python3 python3-pytest python3-paho-mqtt python3-websocket mosquitto mosquitto-clients
 )
 missing=()

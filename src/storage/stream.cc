@@ -1,0 +1,47 @@
+#include "storage/stream.h"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "storage/record_batch.h"
+
+namespace unimq::storage {
+
+AppendResult Stream::append_sync(std::span<const AppendRecord> records) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  AppendResult result;
+  append(records, [&](const AppendResult& r) {
+    std::lock_guard lock(m);
+    result = r;
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return done; });
+  return result;
+}
+
+Status Stream::read_records(int64_t offset, size_t max_bytes, std::vector<Record>& out) const {
+  ReadResult r = read(offset, max_bytes);
+  if (!r.status.ok()) return r.status;
+  std::span<const uint8_t> rest(r.bytes);
+  std::vector<Record> batch;
+  while (rest.size() >= kBatchHeaderSize) {
+    BatchHeader h;
+    Status st = parse_batch_header(rest, h);
+    if (!st.ok()) return st;
+    if (rest.size() < h.total_size()) break;
+    batch.clear();
+    st = decode_batch(rest.first(h.total_size()), batch);
+    if (!st.ok()) return st;
+    for (auto& rec : batch) {
+      if (rec.offset >= offset) out.push_back(std::move(rec));
+    }
+    rest = rest.subspan(h.total_size());
+  }
+  return Status::Ok();
+}
+
+}  // namespace unimq::storage

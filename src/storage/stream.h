@@ -1,0 +1,86 @@
+// A stream (one topic partition) of record batches. Implemented by the memory and journal
+// backends. Thread-safe: appends may come from any shard; reads are concurrent with appends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "storage/status.h"
+#include "storage/types.h"
+
+namespace unimq::storage {
+
+struct AppendResult {
+  Status status;
+  int64_t base_offset = -1;  // offset of the first record appended
+  int64_t last_offset = -1;
+  int64_t log_append_time_ms = 0;
+};
+
+// Called once the append is durable per the stream's fsync policy. It runs on a storage
+// thread: post back to your own loop before touching loop-owned state.
+using AppendCallback = std::function<void(const AppendResult&)>;
+
+// Raw batches read from a stream, in order. The first batch may start before the requested
+// offset (Kafka semantics: the consumer skips records below its offset).
+struct ReadResult {
+  Status status;
+  std::vector<uint8_t> bytes;  // whole batches, concatenated
+  int64_t next_offset = 0;     // offset after the last record returned
+  int64_t high_watermark = 0;  // latest_offset() at read time
+};
+
+// Where a range of batches lives in a file, for zero-copy sends (sendfile/splice).
+struct FileRange {
+  std::shared_ptr<const int> fd;  // keeps the segment file open while in use
+  uint64_t position = 0;
+  uint64_t length = 0;
+  int64_t next_offset = 0;
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual const StreamId& id() const = 0;
+  virtual const StreamConfig& config() const = 0;
+  virtual void set_retention(int64_t retention_ms, int64_t retention_bytes) = 0;
+
+  // Encodes the records into one batch and appends it.
+  virtual void append(std::span<const AppendRecord> records, AppendCallback done) = 0;
+  // Appends a prebuilt RecordBatch v2 (e.g. from a Kafka producer): validated (CRC32C),
+  // offsets assigned in place, stored as is. A bad batch completes with CorruptBatch.
+  virtual void append_batch(std::vector<uint8_t> batch, AppendCallback done) = 0;
+  // Blocking convenience for both (tests, tools, start-up).
+  AppendResult append_sync(std::span<const AppendRecord> records);
+
+  // Whole batches from `offset` on, up to about max_bytes (at least one batch if any).
+  virtual ReadResult read(int64_t offset, size_t max_bytes) const = 0;
+  // Decodes records from `offset` on (uncompressed batches), up to max_bytes of batches.
+  Status read_records(int64_t offset, size_t max_bytes, std::vector<Record>& out) const;
+  // The file range holding batches from `offset` (journal only; nullopt elsewhere).
+  virtual std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const {
+    (void)offset;
+    (void)max_bytes;
+    return std::nullopt;
+  }
+
+  virtual int64_t earliest_offset() const = 0;  // first readable offset
+  virtual int64_t latest_offset() const = 0;    // next offset to be assigned
+  // First offset whose batch max timestamp >= ts (Kafka ListOffsets); nullopt if none.
+  virtual std::optional<int64_t> offset_for_timestamp(int64_t ts_ms) const = 0;
+
+  // Removes every record at or after `offset` (divergent tail).
+  virtual Status truncate(int64_t offset) = 0;
+  // Makes records before `offset` unreadable; whole segments below it are deleted.
+  virtual Status delete_before(int64_t offset) = 0;
+  // Applies time/size retention now (also run periodically by the engine).
+  virtual void enforce_retention(int64_t now_ms) = 0;
+  // Forces an fdatasync of what was appended so far.
+  virtual Status flush() = 0;
+};
+
+}  // namespace unimq::storage
