@@ -86,7 +86,9 @@ POST_CONNECT = {
                             {MALFORMED}),
     "pubrel_flags_0": (packet(0x60, u16(1)), packet(0x60, u16(1)), {MALFORMED}),
     "subscribe_no_filters": (packet(0x82, u16(1)), packet(0x82, u16(1) + b"\x00"), {MALFORMED, PROTOCOL}),
-    "subscribe_qos_3": (subscribe_packet(1, [("a", 3)], 4), subscribe_packet(1, [("a", 3)], 5), {MALFORMED}),
+    # v5 3.8.3.1: Maximum QoS 3 is a Protocol Error, other reserved option bits are Malformed
+    "subscribe_qos_3": (subscribe_packet(1, [("a", 3)], 4), subscribe_packet(1, [("a", 3)], 5),
+                        {MALFORMED, PROTOCOL}),
     "subscribe_reserved_option_bits": (subscribe_packet(1, [("a", 0xC0)], 4), subscribe_packet(1, [("a", 0xC0)], 5),
                                        {MALFORMED}),
     "subscribe_bad_utf8": (packet(0x82, u16(1) + u16(2) + b"\xc3(" + b"\x00"),

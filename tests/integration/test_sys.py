@@ -27,7 +27,8 @@ TOPICS = ["version", "uptime", "clients/connected", "clients/total", "messages/r
 
 
 def latest(sub, suffixes, timeout=3.5):
-    """Collect $SYS messages until every suffix was seen; return {suffix: payload str}."""
+    """Collect live (not retained, i.e. fresh) $SYS messages until every suffix was
+    seen; return {suffix: payload str}."""
     seen = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not all(s in seen for s in suffixes):
@@ -35,6 +36,8 @@ def latest(sub, suffixes, timeout=3.5):
             m = sub.get(timeout=max(0.05, deadline - time.monotonic()))
         except AssertionError:
             break
+        if m.retain:
+            continue  # a retained value may predate this test's activity
         parts = m.topic.split("/", 3)
         if len(parts) == 4 and parts[0] == "$SYS" and parts[1] == "brokers":
             seen[parts[3]] = m.payload.decode()
