@@ -9,13 +9,14 @@
 #        BENCH_THREADS=2     mqtt_bench io threads
 #        BENCH_BROKERS="mosquitto unimq"   BENCH_SCENARIOS="qos0_pairs ... idle_conns"
 #        BENCH_RESULTS=build/bench-results.jsonl   MOSQUITTO=/usr/sbin/mosquitto
+#        MQTT_BENCH=BUILD_DIR/mqtt_bench   UNIMQ_BIN=BUILD_DIR/unimq   (binaries to use)
 #        UNIMQ_ARGS="--set mqtt.max_inflight=64"   extra flags for `unimq server`
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(realpath -m "${1:-$ROOT/build/release}")
-TOOL="$BUILD/mqtt_bench"
-UNIMQ="$BUILD/unimq"
+TOOL=${MQTT_BENCH:-$BUILD/mqtt_bench}
+UNIMQ=${UNIMQ_BIN:-$BUILD/unimq}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
