@@ -124,6 +124,22 @@ const std::vector<Field>& fields() {
     f.push_back(int_field("mqtt.max_qos", &C::mqtt, &M::max_qos, 0, 2));
     f.push_back(bool_field("mqtt.allow_anonymous", &C::mqtt, &M::allow_anonymous));
     f.push_back(int_field("mqtt.retry_interval_s", &C::mqtt, &M::retry_interval_s, 0, 86400));
+    f.push_back(bool_field("mqtt.persistence", &C::mqtt, &M::persistence));
+
+    using S = StorageConfig;
+    constexpr int64_t kI63 = INT64_MAX;
+    f.push_back(str_field("storage.backend", &C::storage, &S::backend, {"journal", "memory"}));
+    f.push_back(
+        str_field("storage.fsync", &C::storage, &S::fsync, {"always", "interval", "never"}));
+    f.push_back(int_field("storage.fsync_interval_ms", &C::storage, &S::fsync_interval_ms, 1,
+                          3600000));
+    f.push_back(
+        int_field("storage.segment_bytes", &C::storage, &S::segment_bytes, 4096, 1LL << 40));
+    f.push_back(int_field("storage.segment_ms", &C::storage, &S::segment_ms, 1000, kI63));
+    f.push_back(int_field("storage.retention_ms", &C::storage, &S::retention_ms, 0, kI63));
+    f.push_back(int_field("storage.retention_bytes", &C::storage, &S::retention_bytes, 0, kI63));
+    f.push_back(
+        str_field("storage.kv_backend", &C::storage, &S::kv_backend, {"rocksdb", "memory"}));
 
     for (auto [name, sec] : {std::pair{"kafka", &C::kafka}, std::pair{"amqp", &C::amqp},
                              std::pair{"http", &C::http}}) {

@@ -55,12 +55,27 @@ struct MqttConfig {
   uint32_t sys_interval_s = 10;         // $SYS publish period; 0 disables $SYS
   uint8_t max_qos = 2;                  // 0..2
   bool allow_anonymous = true;
-  uint32_t retry_interval_s = 0;  // 0 = redeliver unacked messages only on reconnect (v5 rule)
+  uint32_t retry_interval_s = 0;
+  // Persist sessions, offline queues, retained messages, wills and delayed publishes in the
+  // storage layer so that they survive a restart.
+  bool persistence = true;  // 0 = redeliver unacked messages only on reconnect (v5 rule)
 
   bool operator==(const MqttConfig&) const = default;
 };
 
 // A listener that only has an address (reserved front ends and the admin HTTP API).
+struct StorageConfig {
+  std::string backend = "journal";    // streams: journal (segmented log on disk) or memory
+  std::string fsync = "interval";     // always (group commit), interval, never
+  uint32_t fsync_interval_ms = 100;   // for fsync = interval
+  uint64_t segment_bytes = 128ull << 20;  // roll a journal segment past this size
+  uint64_t segment_ms = 604800000;        // ... or this age
+  uint64_t retention_ms = 604800000;      // delete segments older than this; 0 = keep forever
+  uint64_t retention_bytes = 0;           // per stream; 0 = no size limit
+  std::string kv_backend = "rocksdb";     // metadata store: rocksdb or memory
+  bool operator==(const StorageConfig&) const = default;
+};
+
 struct ListenerConfig {
   std::string bind = "0.0.0.0";
   uint16_t port = 0;  // 0 disables the listener
@@ -78,6 +93,7 @@ struct LogConfig {
 struct Config {
   ServerConfig server;
   MqttConfig mqtt;
+  StorageConfig storage;
   ListenerConfig kafka{"0.0.0.0", 9092};
   ListenerConfig amqp{"0.0.0.0", 5672};
   ListenerConfig http{"0.0.0.0", 8080};
