@@ -341,3 +341,28 @@ def test_broker_alive_after_client_resets(broker, canary):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()  # RST
     canary()
+
+
+def test_slow_consumer_does_not_block_others(broker, canary, mqtt):
+    """A subscriber that stops reading its socket must not stall routing for others."""
+    stuck = socket.create_connection((broker.host, broker.port), timeout=5)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.sendall(connect_packet("stuck", version=4))
+    stuck.sendall(subscribe_packet(1, [("flood/#", 0)], 4))
+    time.sleep(0.3)  # CONNACK / SUBACK arrive; after that we never read again
+    live = mqtt(broker, 4)
+    live.subscribe("flood/#", 0)
+    pub = mqtt(broker, 4)
+    chunk = b"z" * 16384
+    t0 = time.monotonic()
+    for i in range(1000):  # ~16 MB towards a client that reads nothing
+        pub.publish("flood/t", chunk, 0, wait=False)
+    pub.publish("flood/t", b"end", 1)
+    assert time.monotonic() - t0 < 20
+    deadline = time.monotonic() + 10
+    while not any(m.payload == b"end" for m in live.pending()):
+        assert time.monotonic() < deadline, "the live subscriber stalled behind a stuck one"
+        time.sleep(0.05)
+    canary()
+    stuck.close()
+    canary()

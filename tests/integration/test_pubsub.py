@@ -318,3 +318,27 @@ def test_paho_pub_to_mosquitto_sub(broker, mqtt, cli_version):
     assert proc.returncode == 0, out
     printed = [x for x in out.decode().splitlines() if x.startswith("cli/sub/")]
     assert printed == ["cli/sub/%d to cli %d" % (q, q) for q in (0, 1, 2)]
+
+
+def test_long_topic_names(broker, mqtt):
+    deep = "/".join("l%d" % i for i in range(150))  # mosquitto caps topics at 200 levels
+    wide = "w/" + "x" * 30000
+    exact, plus, hash_ = mqtt(broker, 5), mqtt(broker, 4), mqtt(broker, 4)
+    exact.subscribe(deep, 1)
+    plus.subscribe("w/+", 1)
+    hash_.subscribe("l0/+/l2/#", 1)
+    pub = mqtt(broker, 4)
+    pub.publish(deep, b"deep", 1)
+    pub.publish(wide, b"wide", 1)
+    assert (exact.get().topic, plus.get().topic, hash_.get().topic) == (deep, wide, deep)
+
+
+def test_many_filters_in_one_subscribe(broker, mqtt):
+    sub = mqtt(broker, 4)
+    filters = [("many/%d/+" % i, i % 3) for i in range(500)]
+    assert sub.subscribe(filters) == [q for _, q in filters]
+    pub = mqtt(broker, 4)
+    for i in (0, 250, 499):
+        pub.publish("many/%d/x" % i, b"%d" % i, 2)
+    got = sub.get_n(3)
+    assert sorted((int(m.payload), m.qos) for m in got) == [(0, 0), (250, 1), (499, 1)]

@@ -68,9 +68,13 @@ def test_shared_with_wildcard_filter(broker, mqtt):
 def test_shared_qos_is_subscription_qos(broker, mqtt):
     group = members(mqtt, broker, "$share/q/sh/qos", qos=0)
     mqtt(broker, 4).publish("sh/qos", b"1", 2)
-    time.sleep(0.3)
-    got = [m for c in group for m in c.drain()]
-    assert len(got) == 1 and got[0].qos == 0
+    deadline = time.monotonic() + 5
+    while not any(c.pending() for c in group) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for c in group:
+        c.sync()
+    got = [m for c in group for m in c.drain() if m.topic == "sh/qos"]
+    assert len(got) == 1 and got[0].qos == 0, got
 
 
 def test_member_leaving_group(broker, mqtt):
@@ -141,12 +145,14 @@ def test_shared_delivery_to_offline_member_session(broker, mqtt):
     pub = mqtt(broker, 4)
     for i in range(10):
         pub.publish("sh/off", b"%d" % i, 1)
-    online_got = [int(m.payload) for m in online.get_n(1)]
-    time.sleep(0.5)
-    online_got += [int(m.payload) for m in online.drain()]
     back = mqtt(broker, 5, client_id="share-off", clean=False, connect_props={"session_expiry_interval": 60})
-    time.sleep(0.5)
-    back_got = [int(m.payload) for m in back.drain()]
+    deadline = time.monotonic() + 5
+    while len(online.pending()) + len(back.pending()) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    online.sync()
+    back.sync()
+    online_got = [int(m.payload) for m in online.drain() if m.topic == "sh/off"]
+    back_got = [int(m.payload) for m in back.drain() if m.topic == "sh/off"]
     assert sorted(online_got + back_got) == list(range(10)), (online_got, back_got)
 
 

@@ -65,7 +65,7 @@ def test_ws_plain_tcp_mqtt_on_ws_port_is_rejected(ws_broker, mqtt, broker):
     s = socket.create_connection((broker.host, broker.ws_port), timeout=5)
     try:
         s.sendall(connect_packet("not-ws"))
-        s.settimeout(5)
+        s.settimeout(2)
         try:
             data = s.recv(100)
         except OSError:
