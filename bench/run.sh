@@ -7,6 +7,7 @@
 #        BENCH_WARMUP=2      warmup seconds per load scenario
 #        BENCH_IDLE_CONNECTIONS=10000
 #        BENCH_THREADS=2     mqtt_bench io threads
+#        BENCH_REPEAT=1      runs per (scenario, broker); the table shows medians
 #        BENCH_BROKERS="mosquitto unimq"   BENCH_SCENARIOS="qos0_pairs ... idle_conns"
 #        BENCH_RESULTS=build/bench-results.jsonl   MOSQUITTO=/usr/sbin/mosquitto
 #        MQTT_BENCH=BUILD_DIR/mqtt_bench   UNIMQ_BIN=BUILD_DIR/unimq   (binaries to use)
@@ -22,6 +23,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 IDLE_CONNS=${BENCH_IDLE_CONNECTIONS:-10000}
 THREADS=${BENCH_THREADS:-2}
+REPEAT=${BENCH_REPEAT:-1}
 RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
 BROKERS=${BENCH_BROKERS:-mosquitto unimq}
 ALL_SCENARIOS="qos0_pairs qos0_fanout qos1_pairs qos1_fanout lat_qos0 lat_qos1 idle_conns"
@@ -118,15 +120,17 @@ run_case() {
     fi
     stop_broker
   fi
-  line="{\"run\":\"$RUN_ID\",\"commit\":\"$COMMIT\",\"scenario\":\"$scenario\",\"broker\":\"$broker\",\"loadavg\":\"$(cut -d' ' -f1 /proc/loadavg)\",${line#\{}"
+  line="{\"run\":\"$RUN_ID\",\"commit\":\"$COMMIT\",\"scenario\":\"$scenario\",\"broker\":\"$broker\",\"rep\":$rep,\"loadavg\":\"$(cut -d' ' -f1 /proc/loadavg)\",${line#\{}"
   echo "$line" >>"$WORK/results.jsonl"
   echo "$line" >>"$RESULTS"
   python3 "$ROOT/bench/lib/report.py" --line "$line" >&2
 }
 
-for scenario in $SCENARIOS; do
-  for broker in $BROKERS; do
-    run_case "$scenario" "$broker"
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  for scenario in $SCENARIOS; do
+    for broker in $BROKERS; do
+      run_case "$scenario" "$broker"
+    done
   done
 done
 

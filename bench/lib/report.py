@@ -10,8 +10,10 @@ import os
 import platform
 import sys
 
-# Broker and load-tool CPU during the measured window, "broker / tool" in % of one core.
-CPU = ("cpu", "CPU % broker / tool", None, None)
+# CPU during the measured window in % of one core: broker / load tool / everything else on the
+# machine (other people's jobs: a large "other" means the run was disturbed).
+CPU = ("cpu", "CPU % broker/tool/other", None, None)
+NOISY_OTHER_PCT = 25
 
 # scenario -> (description, [(field, metric label, better, target ratio or None)])
 SCENARIOS = {
@@ -56,8 +58,10 @@ def value(rec, field):
     if rec is None or not rec.get("ok", False):
         return None
     if field == "cpu":
-        b, t = rec.get("broker_cpu_pct", -1), rec.get("tool_cpu_pct", -1)
-        return f"{b:.0f} / {t:.0f}" if b >= 0 and t >= 0 else None
+        b, t, h = (rec.get(k, -1) for k in ("broker_cpu_pct", "tool_cpu_pct", "host_cpu_pct"))
+        if b < 0 or t < 0:
+            return None
+        return f"{b:.0f}/{t:.0f}/{max(h - b - t, 0):.0f}" if h >= 0 else f"{b:.0f}/{t:.0f}/?"
     v = rec.get(field)
     if v is None or (isinstance(v, (int, float)) and v < 0):
         return None
@@ -73,23 +77,47 @@ def notes(rec, broker):
     if rec.get("broker_crashed"):
         out.append(f"{broker}: crashed")
     if rec.get("lost"):
-        out.append(f"{broker}: {rec['lost']:,} undelivered of {rec.get('expected', 0):,}")
+        out.append(f"{broker}: {rec['lost']:,.0f} undelivered of {rec.get('expected', 0):,.0f}")
     if rec.get("duplicates"):
-        out.append(f"{broker}: {rec['duplicates']:,} duplicates")
+        out.append(f"{broker}: {rec['duplicates']:,.0f} duplicates")
+    other = rec.get("host_cpu_pct", -1) - rec.get("broker_cpu_pct", 0) - rec.get("tool_cpu_pct", 0)
+    if rec.get("host_cpu_pct", -1) >= 0 and other > NOISY_OTHER_PCT:
+        out.append(f"{broker}: disturbed ({other:.0f}% CPU used by other processes)")
     if rec.get("idle_requested") and rec.get("idle_connected") != rec.get("idle_requested"):
         out.append(f"{broker}: {rec.get('idle_connected')}/{rec['idle_requested']} connected")
     return out
 
 
+def aggregate(recs):
+    """Median of every numeric field over the successful repeats; worst case for problems."""
+    good = [r for r in recs if r.get("ok")]
+    if not good:
+        return recs[-1]
+    out = dict(good[0])
+    for k, v in good[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            vals = sorted(r.get(k, v) for r in good)
+            mid = len(vals) // 2
+            out[k] = vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+    for k in ("lost", "duplicates"):
+        out[k] = max(r.get(k, 0) for r in good)
+    out["expected"] = max(r.get("expected", 0) for r in good)
+    out["repeats"] = len(good)
+    return out
+
+
 def rows(records):
-    by = {(r.get("scenario"), r.get("broker")): r for r in records}
+    groups = {}
+    for r in records:
+        groups.setdefault((r.get("scenario"), r.get("broker")), []).append(r)
+    by = {k: aggregate(v) for k, v in groups.items()}
     out = []
     for scen, (desc, metrics) in SCENARIOS.items():
         if not any(s == scen for s, _ in by):
             continue
         if scen == "idle_conns":
             n = next((r.get("idle_requested") for (s, _), r in by.items() if s == scen), None)
-            desc = f"{n:,} {desc}" if n else desc
+            desc = f"{int(n):,} {desc}" if n else desc
         recs = {b: by.get((scen, b)) for b in BROKERS}
         for i, (field, label, better, target) in enumerate(metrics):
             u, m = value(recs["unimq"], field), value(recs["mosquitto"], field)
@@ -131,6 +159,11 @@ def print_markdown(table, records):
         pass
     print(f"### Results: commit `{commit}`, run {records[0].get('run', '?') if records else '?'}")
     print()
+    reps = max((len([r for r in records if (r.get("scenario"), r.get("broker")) == k])
+                for k in {(r.get("scenario"), r.get("broker")) for r in records}), default=1)
+    if reps > 1:
+        print(f"Each value is the median of {reps} runs.")
+        print()
     print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}; "
           f"Mosquitto {os.environ.get('BENCH_MOSQUITTO_VERSION', '?')}; load average "
           f"before {os.environ.get('BENCH_LOAD_BEFORE', '?')}, after "

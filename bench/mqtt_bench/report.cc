@@ -71,7 +71,8 @@ std::string format_text(const Options& opt, const Result& r) {
   if (r.tool_cpu_pct >= 0) {
     appendf(o, "  cpu        mqtt_bench %.0f%%", r.tool_cpu_pct);
     if (r.broker_cpu_pct >= 0) appendf(o, "  broker %.0f%%", r.broker_cpu_pct);
-    appendf(o, "  (of one core, measure phase)\n");
+    if (r.host_cpu_pct >= 0) appendf(o, "  whole machine %.0f%%", r.host_cpu_pct);
+    appendf(o, "  (100%% = one core, measure phase)\n");
   }
   if (r.rss_after_kb >= 0) {
     appendf(o, "  broker RSS %ld kB at start, %ld kB at end", r.rss_before_kb, r.rss_after_kb);
@@ -114,7 +115,8 @@ std::string format_json(const Options& opt, const Result& r) {
           r.idle_requested, r.idle_connected, r.idle_connect_seconds);
   appendf(o, "\"broker_pid\":%d,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,", opt.broker_pid,
           r.rss_before_kb, r.rss_after_kb);
-  appendf(o, "\"tool_cpu_pct\":%.1f,\"broker_cpu_pct\":%.1f,", r.tool_cpu_pct, r.broker_cpu_pct);
+  appendf(o, "\"tool_cpu_pct\":%.1f,\"broker_cpu_pct\":%.1f,\"host_cpu_pct\":%.1f,", r.tool_cpu_pct,
+          r.broker_cpu_pct, r.host_cpu_pct);
   appendf(o, "\"rss_per_conn_bytes\":%ld}", rss_per_connection_bytes(r));
   return o;
 }

@@ -186,6 +186,16 @@ double read_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double read_host_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long v[8] = {};
+  if (!(in >> cpu) || cpu != "cpu") return -1;
+  for (auto& x : v) in >> x;  // user nice system idle iowait irq softirq steal
+  const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 Result run_bench(const Options& opt) {
   Result r;
   RunState run;
@@ -279,11 +289,15 @@ Result run_bench(const Options& opt) {
   const auto m0 = Clock::now();
   const double tool_cpu0 = read_cpu_seconds(0);
   const double broker_cpu0 = opt.broker_pid > 0 ? read_cpu_seconds(opt.broker_pid) : -1;
+  const double host_cpu0 = read_host_busy_seconds();
   sleep_s(opt.duration);
   run.phase.store(Phase::Drain);
   r.measured_seconds = std::chrono::duration<double>(Clock::now() - m0).count();
   const double tool_cpu1 = read_cpu_seconds(0);
   const double broker_cpu1 = opt.broker_pid > 0 ? read_cpu_seconds(opt.broker_pid) : -1;
+  const double host_cpu1 = read_host_busy_seconds();
+  if (host_cpu0 >= 0 && host_cpu1 >= 0)
+    r.host_cpu_pct = 100 * (host_cpu1 - host_cpu0) / r.measured_seconds;
   if (tool_cpu0 >= 0 && tool_cpu1 >= 0)
     r.tool_cpu_pct = 100 * (tool_cpu1 - tool_cpu0) / r.measured_seconds;
   if (broker_cpu0 >= 0 && broker_cpu1 >= 0)

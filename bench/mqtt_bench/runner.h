@@ -40,6 +40,7 @@ struct Result {
   // CPU use during the measure phase, in % of one core (-1 = unknown).
   double tool_cpu_pct = -1;
   double broker_cpu_pct = -1;
+  double host_cpu_pct = -1;  // all processes on the machine (100 per fully busy core)
 };
 
 Result run_bench(const Options& opt);
@@ -48,5 +49,7 @@ Result run_bench(const Options& opt);
 long read_vmrss_kb(int pid);
 // User + system CPU seconds of pid (0 = this process), or -1.
 double read_cpu_seconds(int pid);
+// Busy (non-idle, non-iowait) CPU seconds of the whole machine since boot, or -1.
+double read_host_busy_seconds();
 
 }  // namespace unimq::bench
