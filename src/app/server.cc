@@ -10,6 +10,7 @@
 #include "app/admin_bridge.h"
 #include "app/cli.h"
 #include "app/mqtt_wiring.h"
+#include "app/storage_wiring.h"
 #include "metrics/registry.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
@@ -42,15 +43,26 @@ int run_server(const Config& config) {
   sigset_t signals = block_shutdown_signals();
 
   uint32_t workers = config.effective_workers();
+  std::unique_ptr<StorageStack> storage;
+  if (config.mqtt.persistence) {
+    try {
+      storage = open_storage(config, workers);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+  }
   net::EventLoopGroup loops(workers);
   mqtt::MqttOptions opts = mqtt_options(config);
   opts.version = version();
   mqtt::MqttBroker broker(loops, opts);
+  if (storage) broker.attach_store(storage->mqtt.get());
   AdminBridge bridge(broker);
   std::unique_ptr<admin::AdminServer> admin;
   std::vector<std::unique_ptr<net::Listener>> listeners;
 
   loops.start();
+  broker.recover();
   try {
     listeners = start_mqtt_listeners(config, loops, broker);
     if (config.http.port != 0) {
@@ -83,6 +95,8 @@ int run_server(const Config& config) {
   for (auto& l : listeners) l->stop();
   broker.shutdown(std::chrono::milliseconds(3000));
   if (admin) admin->stop();
+  // Flush the journal while the loops still run its last completion callbacks.
+  if (storage) storage->engine->close();
   loops.stop();
   loops.join();
   spdlog::info("shutdown complete");

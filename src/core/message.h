@@ -33,6 +33,9 @@ struct Message {
   int64_t timestamp_ms = 0;       // wall-clock creation time
   uint64_t origin_session = 0;    // publishing session id (for no-local); 0 = none
   std::string origin_client;      // publishing client id (for hash-based shared strategy)
+  // Where the message was journaled (stream index, offset); -1 = not journaled.
+  uint32_t journal_stream = 0;
+  int64_t journal_offset = -1;
 
   bool expired(Clock::time_point now) const { return expires_at && now >= *expires_at; }
   // Seconds left before expiry, at least 1 while not expired.

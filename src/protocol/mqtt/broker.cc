@@ -89,6 +89,12 @@ void MqttBroker::for_each_shard(std::function<void(Shard&)> fn, std::function<vo
 }
 
 void MqttBroker::start() {
+  if (store_) {
+    for (auto& s : shards_) {
+      Shard* sh = s.get();
+      sh->loop().post([sh] { sh->start_persistence(); });
+    }
+  }
   if (opts_.sys_interval_s == 0) return;
   Shard& s0 = *shards_[0];
   s0.loop().post([this, &s0] {
@@ -141,6 +147,7 @@ void MqttBroker::shutdown(std::chrono::milliseconds grace) {
   }
   gather<int>(loops_, [this](size_t i) {
     if (i == 0) sys_timer_.reset();
+    shards_[i]->stop_persistence();
     return 0;
   });
 }

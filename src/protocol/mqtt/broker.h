@@ -31,6 +31,7 @@ class Timer;
 namespace unimq::mqtt {
 
 class Shard;
+class MqttStore;
 
 struct ClientSnapshot {
   std::string client_id, peer, username;
@@ -70,6 +71,16 @@ class MqttBroker {
   uint64_t next_session_id() { return session_ids_.fetch_add(1) + 1; }
   bool shutting_down() const { return shutting_down_.load(); }
 
+  // Persistence (optional): set before start(); recover() loads what the store holds.
+  void attach_store(MqttStore* store) { store_ = store; }
+  MqttStore* store() const { return store_; }
+  // Loads retained messages, sessions (with their subscriptions and journal replay) and
+  // delayed publishes. Call after the loops run and before the listeners start.
+  void recover();
+  // Sessions that outlive their connection; while there are none, QoS 1/2 publishes skip the
+  // journal (nothing could need them after a restart).
+  std::atomic<int64_t> persistent_sessions{0};
+
   // Runs fn on every shard's loop (the caller's shard first, inline), then `done` back on
   // the caller's loop once all have run. Must be called from a loop thread.
   void for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done);
@@ -90,6 +101,7 @@ class MqttBroker {
   std::atomic<uint64_t> session_ids_{0};
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<net::Timer> sys_timer_;
+  MqttStore* store_ = nullptr;
   int64_t started_at_ms_ = 0;
 };
 

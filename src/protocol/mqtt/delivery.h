@@ -22,6 +22,8 @@ struct Outbound {
   uint8_t qos = 0;
   bool retain = false;
   std::vector<uint32_t> subscription_ids;
+  uint32_t stream = 0;  // journal position of msg (kept after msg is released, QoS 2)
+  int64_t offset = -1;  // -1 = not journaled
 };
 
 }  // namespace unimq::mqtt

@@ -23,8 +23,9 @@ void copy_props(const Properties& in, core::Message& m) {
 }
 }  // namespace
 
-core::MessagePtr build_message(const Publish& p, std::string topic, uint64_t origin_session,
-                               const std::string& origin_client) {
+std::shared_ptr<core::Message> build_message(const Publish& p, std::string topic,
+                                             uint64_t origin_session,
+                                             const std::string& origin_client) {
   auto m = std::make_shared<core::Message>();
   m->topic = std::move(topic);
   m->payload.assign(p.payload.data(), p.payload.size());

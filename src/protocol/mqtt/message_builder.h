@@ -9,8 +9,10 @@
 
 namespace unimq::mqtt {
 
-core::MessagePtr build_message(const Publish& p, std::string topic, uint64_t origin_session,
-                               const std::string& origin_client);
+// Mutable until routed (the journal offset is filled in after the append).
+std::shared_ptr<core::Message> build_message(const Publish& p, std::string topic,
+                                             uint64_t origin_session,
+                                             const std::string& origin_client);
 core::MessagePtr build_will_message(const Will& w, uint64_t origin_session,
                                     const std::string& origin_client);
 

@@ -254,6 +254,7 @@ void MqttConnection::session_closed(bool send_will) {
     shard.end_session(*s);
     return;
   }
+  shard.persist_session(*s);  // records the disconnect time and any pending will
   uint64_t id = s->id();
   s->arm_expiry([&shard, id] {
     Session* x = shard.find_session(id);

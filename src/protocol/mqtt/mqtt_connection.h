@@ -72,6 +72,7 @@ class MqttConnection : public net::ConnectionHandler {
   void handle_connect(Connect& c);
   void finish_connect(Connect c);  // on the home shard
   void handle_publish(Publish& p);
+  void publish_journaled(std::shared_ptr<core::Message> msg, uint8_t qos, uint16_t packet_id);
   void handle_puback(const Ack& a);
   void handle_pubrec(const Ack& a);
   void handle_pubrel(const Ack& a);

@@ -8,6 +8,7 @@
 #include "net/timer.h"
 #include "protocol/mqtt/broker.h"
 #include "protocol/mqtt/mqtt_connection.h"
+#include "protocol/mqtt/persistence/mqtt_store.h"
 #include "protocol/mqtt/session/session.h"
 
 namespace unimq::mqtt {
@@ -30,8 +31,8 @@ Session* Shard::find_session(uint64_t session_id) {
   return it == by_id_.end() ? nullptr : it->second;
 }
 
-Session& Shard::create_session(const std::string& client_id) {
-  auto s = std::make_unique<Session>(*this, broker_.next_session_id(), client_id);
+Session& Shard::create_session(const std::string& client_id, uint64_t id) {
+  auto s = std::make_unique<Session>(*this, id ? id : broker_.next_session_id(), client_id);
   Session& ref = *s;
   by_id_[ref.id()] = &ref;
   sessions_[client_id] = std::move(s);
@@ -43,6 +44,11 @@ void Shard::end_session(Session& s) {
   s.fire_pending_will();
   s.cancel_expiry();
   uint64_t id = s.id();
+  if (s.counted_persistent) {
+    broker_.persistent_sessions.fetch_sub(1);
+    s.counted_persistent = false;
+  }
+  if (broker_.store()) broker_.store()->delete_session(s.client_id());
   broker_.metrics().subscriptions.sub(static_cast<int64_t>(s.subscriptions.size()));
   broker_.metrics().sessions.sub(1);
   broker_.for_each_shard([id](Shard& sh) { sh.index_replica().remove_all(id); }, [] {});
@@ -56,7 +62,13 @@ void Shard::end_session(Session& s) {
 }
 
 void Shard::route(const core::MessagePtr& msg) {
-  if (msg->retain && broker_.options().retain_available) broker_.retained().put(msg);
+  if (msg->retain && broker_.options().retain_available) {
+    broker_.retained().put(msg);
+    if (broker_.store()) broker_.store()->put_retained(*msg);
+  }
+  if (msg->journal_offset >= 0 && msg->journal_stream == index_) {
+    routed_next_ = std::max(routed_next_, msg->journal_offset + 1);
+  }
   match_scratch_.clear();
   subs_.match(msg->topic, core::MatchContext{msg->origin_client}, match_scratch_);
   if (match_scratch_.empty()) return;
@@ -121,11 +133,19 @@ void Shard::deliver_local(const core::MessagePtr& msg, const Delivery& d) {
   if (s) s->deliver(msg, d.qos, d.retain, d.subscription_ids);
 }
 
-void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s) {
+void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string store_key) {
   uint64_t id = ++next_delayed_;
+  if (store_key.empty() && broker_.store()) {
+    auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count() +
+               int64_t(delay_s) * 1000;
+    store_key = broker_.store()->put_delayed(due, *msg);
+  }
   auto timer = std::make_unique<net::Timer>(loop_);
-  timer->arm(std::chrono::seconds(delay_s), [this, id, msg = std::move(msg)] {
+  timer->arm(std::chrono::seconds(delay_s), [this, id, msg = std::move(msg), store_key] {
     route(msg);
+    if (!store_key.empty() && broker_.store()) broker_.store()->delete_delayed(store_key);
     loop_.post([this, id] { delayed_.erase(id); });
   });
   delayed_[id] = std::move(timer);

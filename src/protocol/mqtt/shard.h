@@ -33,7 +33,7 @@ class Shard {
 
   Session* find_session(const std::string& client_id);
   Session* find_session(uint64_t session_id);
-  Session& create_session(const std::string& client_id);
+  Session& create_session(const std::string& client_id, uint64_t id = 0);
   // Ends a session: drops its subscriptions on every shard, fires a pending will.
   void end_session(Session& s);
   const std::unordered_map<std::string, std::unique_ptr<Session>>& sessions() const {
@@ -45,8 +45,18 @@ class Shard {
   // Delivers a batch routed from another shard.
   void deliver_batch(const core::MessagePtr& msg, const std::vector<Delivery>& batch);
 
-  // Holds a publish for `delay_s` seconds, then routes it (delayed publish).
-  void schedule_delayed(core::MessagePtr msg, uint32_t delay_s);
+  // Holds a publish for `delay_s` seconds, then routes it (delayed publish). Persisted
+  // (unless store_key is given: it is already stored under that key).
+  void schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string store_key = {});
+
+  // Persistence (no-ops without a store): see shard_persistence.cc.
+  void persist_session(Session& s);  // writes or (expiry 0) deletes the session record
+  void start_persistence();          // periodic watermarks and cursor writes
+  void stop_persistence();           // last cursor write
+  void apply_watermark(uint32_t stream, int64_t next_offset);
+  void save_dirty_cursors();
+  // Recovery: replays journaled messages at or after each local session's cursor.
+  size_t replay_journal();
 
   // Sends DISCONNECT (server shutting down) to every connected client and closes them.
   void close_all_connections();
@@ -64,6 +74,8 @@ class Shard {
   std::vector<std::vector<Delivery>> outbox_;  // per target shard, reused across publishes
   std::unordered_map<uint64_t, std::unique_ptr<net::Timer>> delayed_;
   uint64_t next_delayed_ = 0;
+  int64_t routed_next_ = 0;  // own journal stream: every offset below was routed
+  std::unique_ptr<net::Timer> persist_timer_;
 };
 
 }  // namespace unimq::mqtt

@@ -10,6 +10,7 @@
 #include "protocol/mqtt/broker.h"
 #include "protocol/mqtt/message_builder.h"
 #include "protocol/mqtt/mqtt_connection.h"
+#include "protocol/mqtt/persistence/mqtt_store.h"
 #include "protocol/mqtt/session/session.h"
 #include "protocol/mqtt/shard.h"
 
@@ -118,6 +119,10 @@ void MqttConnection::finish_connect(Connect c) {
     s->cancel_pending_will();
   } else {
     s = &shard.create_session(client_id_);
+    // A new session needs nothing journaled before it existed.
+    if (broker_.store()) {
+      for (auto& [stream, offset] : broker_.store()->latest_offsets()) s->note_seen(stream, offset);
+    }
   }
 
   uint32_t requested_expiry = 0;
@@ -153,6 +158,11 @@ void MqttConnection::finish_connect(Connect c) {
 
   s->attach(this);
   session_ = s;
+  if (s->expiry_interval > 0 && !s->counted_persistent) {
+    s->counted_persistent = true;
+    broker_.persistent_sessions.fetch_add(1);
+  }
+  if (s->expiry_interval > 0 || present) shard.persist_session(*s);
   state_ = State::Connected;
   counted_ = true;
   broker_.metrics().connections.add(1);

@@ -5,9 +5,11 @@
 #include <charconv>
 
 #include "core/topic.h"
+#include "net/event_loop.h"
 #include "protocol/mqtt/broker.h"
 #include "protocol/mqtt/message_builder.h"
 #include "protocol/mqtt/mqtt_connection.h"
+#include "protocol/mqtt/persistence/mqtt_store.h"
 #include "protocol/mqtt/session/session.h"
 #include "protocol/mqtt/shard.h"
 
@@ -102,6 +104,11 @@ void MqttConnection::handle_publish(Publish& p) {
       spdlog::warn("client_id={} invalid delayed topic '{}'", client_id_, *topic);
       ack_reason = reason::TopicNameInvalid;
     }
+  } else if (p.qos > 0 && broker_.store() && broker_.persistent_sessions.load() > 0) {
+    // Some session may need this after a restart: acknowledge only once it is journaled.
+    if (p.qos == 2) session_->inbound_qos2.insert(p.packet_id);
+    return publish_journaled(build_message(p, std::move(*topic), session_->id(), client_id_),
+                             p.qos, p.packet_id);
   } else {
     shard.route(build_message(p, std::move(*topic), session_->id(), client_id_));
   }
@@ -112,6 +119,34 @@ void MqttConnection::handle_publish(Publish& p) {
     if (ack_reason < 0x80) session_->inbound_qos2.insert(p.packet_id);
     send_ack(PacketType::Pubrec, p.packet_id, ack_reason);
   }
+}
+
+void MqttConnection::publish_journaled(std::shared_ptr<core::Message> msg, uint8_t qos,
+                                       uint16_t packet_id) {
+  Shard* shard = &session_->shard();
+  std::weak_ptr<bool> alive = alive_;
+  broker_.store()->append(
+      shard->index(), *msg, [this, shard, alive, msg, qos, packet_id](const storage::AppendResult& r) {
+        shard->loop().post([this, shard, alive, msg, qos, packet_id, r] {
+          bool live = !alive.expired() && session_;
+          if (!r.status.ok()) {
+            spdlog::error("client_id={} journal append failed: {}", client_id_, r.status.message);
+            if (!live) return;
+            if (qos == 2) session_->inbound_qos2.erase(packet_id);
+            // 3.1.1 has no negative acknowledgement: closing makes the client resend.
+            if (version_ != Version::V5) return fail(reason::UnspecifiedError, "storage error");
+            return send_ack(qos == 1 ? PacketType::Puback : PacketType::Pubrec, packet_id,
+                            reason::UnspecifiedError);
+          }
+          msg->journal_stream = shard->index();
+          msg->journal_offset = r.base_offset;
+          shard->route(msg);
+          if (live) {
+            send_ack(qos == 1 ? PacketType::Puback : PacketType::Pubrec, packet_id,
+                     reason::Success);
+          }
+        });
+      });
 }
 
 }  // namespace unimq::mqtt

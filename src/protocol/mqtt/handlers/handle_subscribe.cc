@@ -86,6 +86,7 @@ void MqttConnection::handle_subscribe(Subscribe& s) {
       },
       [this, alive, subs, pid = s.packet_id, codes = std::move(codes)]() mutable {
         if (alive.expired() || !session_) return;
+        if (session_->expiry_interval > 0) session_->shard().persist_session(*session_);
         complete_subscribe(pid, std::move(codes), std::move(*subs));
       });
 }

@@ -31,6 +31,7 @@ void MqttConnection::handle_unsubscribe(Unsubscribe& u) {
       },
       [this, alive, pid = u.packet_id, codes = std::move(codes)]() mutable {
         if (alive.expired() || !session_) return;
+        if (session_->expiry_interval > 0) session_->shard().persist_session(*session_);
         send(Unsuback{pid, {}, std::move(codes)});
       });
 }

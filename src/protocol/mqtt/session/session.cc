@@ -33,7 +33,10 @@ uint16_t Session::next_packet_id() {
 
 void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
                       const std::vector<uint32_t>& subscription_ids) {
-  Outbound out{msg, qos, retain, subscription_ids};
+  Outbound out{msg, qos, retain, subscription_ids, msg->journal_stream,
+               qos > 0 ? msg->journal_offset : -1};
+  if (msg->journal_offset >= 0) note_seen(msg->journal_stream, msg->journal_offset + 1);
+  track(out);
   if (conn_ && queue_.empty()) {
     if (send_now(out)) return;
     if (qos == 0) {  // the connection is congested: QoS 0 is dropped, never queued
@@ -51,7 +54,11 @@ void Session::enqueue(Outbound out) {
   size_t limit = shard_.broker().options().max_queued_messages;
   if (queue_.size() >= limit) {
     m.dropped_queue_full.inc();
-    if (!shard_.broker().options().drop_oldest || limit == 0) return;
+    if (!shard_.broker().options().drop_oldest || limit == 0) {
+      untrack(out);
+      return;
+    }
+    untrack(queue_.front());
     queue_.pop_front();
     m.queued.sub(1);
   }
@@ -63,6 +70,7 @@ bool Session::send_now(Outbound& out) {
   auto& m = shard_.broker().metrics();
   if (out.msg->expired(core::Clock::now())) {
     m.dropped_expired.inc();
+    untrack(out);
     return true;  // consumed (dropped)
   }
   if (out.qos == 0) {
@@ -74,6 +82,7 @@ bool Session::send_now(Outbound& out) {
   uint16_t pid = next_packet_id();
   if (!conn_->send_publish(out, pid, false)) {
     m.dropped_too_large.inc();
+    untrack(out);
     return true;
   }
   inflight_.emplace(pid, InflightMessage{std::move(out), false, ++send_seq_});
@@ -110,17 +119,57 @@ void Session::resend_inflight() {
 void Session::on_puback(uint16_t packet_id) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || it->second.out.qos != 1) return;
+  erase_inflight(it);
+  pump();
+}
+
+void Session::erase_inflight(std::unordered_map<uint16_t, InflightMessage>::iterator it) {
+  untrack(it->second.out);
   inflight_.erase(it);
   shard_.broker().metrics().inflight.sub(1);
-  pump();
+}
+
+void Session::track(const Outbound& out) {
+  if (out.offset < 0) return;
+  outstanding_[out.stream].insert(out.offset);
+  cursors_dirty = true;
+}
+
+void Session::untrack(const Outbound& out) {
+  if (out.offset < 0) return;
+  auto& held = outstanding_[out.stream];
+  auto it = held.find(out.offset);
+  if (it != held.end()) held.erase(it);
+  cursors_dirty = true;
+}
+
+void Session::note_seen(uint32_t stream, int64_t next_offset) {
+  auto& seen = seen_[stream];
+  if (next_offset > seen) {
+    seen = next_offset;
+    cursors_dirty = true;
+  }
+}
+
+std::map<uint32_t, int64_t> Session::cursors() const {
+  std::map<uint32_t, int64_t> out = seen_;
+  for (auto& [stream, held] : outstanding_) {
+    if (!held.empty()) out[stream] = *held.begin();
+  }
+  return out;
+}
+
+core::MessagePtr Session::stored_will() const {
+  if (will_) return *will_;
+  if (pending_will_) return *pending_will_;
+  return nullptr;
 }
 
 bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || it->second.out.qos != 2) return false;
   if (reason >= 0x80) {  // the receiver refused it: the flow ends here
-    inflight_.erase(it);
-    shard_.broker().metrics().inflight.sub(1);
+    erase_inflight(it);
     pump();
     return true;
   }
@@ -132,8 +181,7 @@ bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
 void Session::on_pubcomp(uint16_t packet_id) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || !it->second.released) return;
-  inflight_.erase(it);
-  shard_.broker().metrics().inflight.sub(1);
+  erase_inflight(it);
   pump();
 }
 
@@ -172,8 +220,12 @@ void Session::cancel_pending_will() {
 
 void Session::arm_expiry(std::function<void()> on_expire) {
   if (expiry_interval == kNeverExpires) return;
+  arm_expiry_after(expiry_interval, std::move(on_expire));
+}
+
+void Session::arm_expiry_after(uint32_t seconds, std::function<void()> on_expire) {
   if (!expiry_timer_) expiry_timer_ = std::make_unique<net::Timer>(shard_.loop());
-  expiry_timer_->arm(std::chrono::seconds(expiry_interval), std::move(on_expire));
+  expiry_timer_->arm(std::chrono::seconds(seconds), std::move(on_expire));
 }
 
 void Session::cancel_expiry() {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -75,9 +76,21 @@ class Session {
   void fire_pending_will();
   void cancel_pending_will();
 
+  // The will to keep in storage: the connection's, or a delayed one still pending.
+  core::MessagePtr stored_will() const;
+  uint32_t will_delay() const { return will_delay_; }
+
   // Expiry after disconnect: 0 ends the session at once.
   uint32_t expiry_interval = 0;
   void arm_expiry(std::function<void()> on_expire);
+  void arm_expiry_after(uint32_t seconds, std::function<void()> on_expire);
+
+  // Journal cursors: per stream, the first offset this session may still need (its oldest
+  // queued or inflight journaled message, else the end of what it has seen).
+  std::map<uint32_t, int64_t> cursors() const;
+  void note_seen(uint32_t stream, int64_t next_offset);
+  bool cursors_dirty = false;
+  bool counted_persistent = false;
   void cancel_expiry();
 
   // State.
@@ -94,6 +107,9 @@ class Session {
 
  private:
   bool send_now(Outbound& out);  // false if it could not be sent (dropped or blocked)
+  void track(const Outbound& out);
+  void untrack(const Outbound& out);
+  void erase_inflight(std::unordered_map<uint16_t, InflightMessage>::iterator it);
   void enqueue(Outbound out);
   uint16_t next_packet_id();
 
@@ -105,6 +121,8 @@ class Session {
   std::deque<Outbound> queue_;
   uint16_t last_packet_id_ = 0;
   uint64_t send_seq_ = 0;
+  std::map<uint32_t, std::multiset<int64_t>> outstanding_;
+  std::map<uint32_t, int64_t> seen_;
 
   std::optional<core::MessagePtr> will_;
   uint32_t will_delay_ = 0;

@@ -1,0 +1,47 @@
+#include "app/storage_wiring.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "protocol/mqtt/persistence/mqtt_store.h"
+#include "storage/kv_store.h"
+#include "storage/storage_engine.h"
+
+namespace unimq::app {
+
+StorageStack::~StorageStack() {
+  mqtt.reset();
+  if (engine) engine->close();
+}
+
+std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) {
+  const StorageConfig& c = config.storage;
+  auto stack = std::make_unique<StorageStack>();
+
+  storage::EngineOptions eo;
+  eo.data_dir = config.server.data_dir;
+  eo.default_backend = storage::parse_backend(c.backend).value_or(storage::Backend::Journal);
+  auto fsync = storage::parse_fsync_policy(c.fsync).value_or(storage::FsyncPolicy::Interval);
+  eo.default_stream.fsync = fsync;
+  eo.default_stream.fsync_interval_ms = c.fsync_interval_ms;
+  eo.default_stream.segment_bytes = c.segment_bytes;
+  eo.default_stream.segment_ms = static_cast<int64_t>(c.segment_ms);
+  eo.default_stream.retention_ms = c.retention_ms ? static_cast<int64_t>(c.retention_ms) : -1;
+  eo.default_stream.retention_bytes =
+      c.retention_bytes ? static_cast<int64_t>(c.retention_bytes) : -1;
+  storage::Status st = storage::StorageEngine::open(eo, stack->engine);
+  if (!st.ok()) throw std::runtime_error("cannot open the journal: " + st.message);
+
+  auto kv_backend = storage::parse_kv_backend(c.kv_backend).value_or(storage::KvBackend::RocksDb);
+  st = storage::open_kv_store(kv_backend, config.server.data_dir + "/meta", stack->kv);
+  if (!st.ok()) throw std::runtime_error("cannot open the metadata store: " + st.message);
+
+  stack->mqtt = std::make_unique<mqtt::MqttStore>(*stack->engine, *stack->kv, shards,
+                                                  fsync == storage::FsyncPolicy::Always);
+  spdlog::info("storage: {} streams (fsync {}), {} metadata store under {}", c.backend, c.fsync,
+               c.kv_backend, config.server.data_dir);
+  return stack;
+}
+
+}  // namespace unimq::app
