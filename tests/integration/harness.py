@@ -274,6 +274,9 @@ def _snake(name: str) -> str:
 
 
 def _camel(name: str) -> str:
+    """snake_case -> paho's CamelCase property name (CamelCase passes through)."""
+    if "_" not in name and name[:1].isupper():
+        return name
     return "".join(w.capitalize() for w in name.split("_"))
 
 
