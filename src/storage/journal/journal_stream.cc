@@ -1,0 +1,344 @@
+// JournalStream: opening, the append queue, the group-commit write path, flushing, closing.
+// Reads, truncation and retention are in journal_stream_ops.cc.
+#include "storage/journal/journal_stream.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/journal/file_util.h"
+#include "storage/journal/format.h"
+#include "storage/journal/recovery.h"
+#include "storage/record_batch.h"
+
+namespace unimq::storage::journal {
+namespace {
+
+StreamConfig normalize(StreamConfig c) {
+  c.segment_bytes = std::clamp<uint64_t>(c.segment_bytes, kMinSegmentBytes, kMaxSegmentBytes);
+  c.segment_ms = std::max<int64_t>(c.segment_ms, 1);
+  c.fsync_interval_ms = std::max<uint32_t>(c.fsync_interval_ms, 1);
+  return c;
+}
+
+AppendResult failed(Status st) {
+  AppendResult r;
+  r.status = std::move(st);
+  return r;
+}
+
+}  // namespace
+
+JournalStream::JournalStream(std::string dir, StreamId id, const StreamConfig& config,
+                             std::shared_ptr<WriterPool> writers)
+    : dir_(std::move(dir)),
+      id_(std::move(id)),
+      writers_(std::move(writers)),
+      config_(normalize(config)) {}
+
+JournalStream::~JournalStream() { close(); }
+
+Status JournalStream::open(const std::string& dir, const StreamId& id, const StreamConfig& config,
+                           std::shared_ptr<WriterPool> writers,
+                           std::shared_ptr<JournalStream>& out) {
+  const bool existed = ::access(dir.c_str(), F_OK) == 0;
+  Status st = make_dirs(dir);
+  if (!st.ok()) return st;
+  std::shared_ptr<JournalStream> s(new JournalStream(dir, id, config, std::move(writers)));
+  StreamRecovery stats;
+  st =
+      recover_stream_dir(dir, id.to_string(), s->config_.index_interval_bytes, s->segments_, stats);
+  if (!st.ok()) return st;
+  s->next_offset_.store(stats.next_offset);
+  s->log_start_.store(stats.log_start_offset);
+  s->last_flush_ms_.store(wall_ms());
+  // segment_ms counts from the active segment's first batch (its timestamp, not the
+  // restart time, so frequent restarts do not keep a quiet segment from ever rolling).
+  const auto& active = s->segments_.back();
+  if (active->committed_size() > 0) {
+    int64_t first_ts = -1;
+    scan_batches(*active->fd(), 0, active->committed_size(), false, active->base_offset(),
+                 INT64_MAX, [&](const BatchHeader& h, uint64_t) {
+                   first_ts = h.max_timestamp;
+                   return false;
+                 });
+    const int64_t now = wall_ms();
+    active->set_roll_base(first_ts >= 0 && first_ts < now ? first_ts : now);
+  }
+  if (existed) {
+    spdlog::info(
+        "journal: recovered stream={} segments={} log_start_offset={} next_offset={} "
+        "truncated_bytes={} indexes_rebuilt={} segments_dropped={}",
+        id.to_string(), stats.segments, stats.log_start_offset, stats.next_offset,
+        stats.truncated_bytes, stats.indexes_rebuilt, stats.segments_dropped);
+  }
+  out = std::move(s);
+  return Status::Ok();
+}
+
+void JournalStream::set_retention(int64_t retention_ms, int64_t retention_bytes) {
+  std::lock_guard lock(cfg_mu_);
+  config_.retention_ms = retention_ms;
+  config_.retention_bytes = retention_bytes;
+}
+
+void JournalStream::reconfigure(const StreamConfig& config) {
+  std::lock_guard lock(cfg_mu_);
+  config_ = normalize(config);
+}
+
+StreamConfig JournalStream::config_snapshot() const {
+  std::lock_guard lock(cfg_mu_);
+  return config_;
+}
+
+void JournalStream::append(std::span<const AppendRecord> records, AppendCallback done) {
+  Pending p;
+  if (records.empty()) {
+    p.status = Status::Error(Errc::InvalidArgument, "append of zero records");
+  } else {
+    encode_batch(records, wall_ms(), p.batch);
+  }
+  p.done = std::move(done);
+  enqueue(std::move(p));
+}
+
+void JournalStream::append_batch(std::vector<uint8_t> batch, AppendCallback done) {
+  Pending p;
+  p.status = validate_batch(batch);
+  p.batch = std::move(batch);
+  p.done = std::move(done);
+  enqueue(std::move(p));
+}
+
+void JournalStream::enqueue(Pending p) {
+  const uint64_t size = p.batch.size();
+  std::unique_lock lock(q_mu_);
+  // Backpressure; never on a writer thread, which would wait for itself.
+  if (!WriterPool::on_writer_thread()) {
+    q_cv_.wait(lock, [&] {
+      return closed_ || pending_bytes_ == 0 || pending_bytes_ + size <= kMaxPendingBytes;
+    });
+  }
+  if (closed_) {
+    lock.unlock();
+    if (p.done)
+      p.done(failed(Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed")));
+    return;
+  }
+  pending_bytes_ += size;
+  queue_.push_back(std::move(p));
+  if (scheduled_) return;
+  scheduled_ = true;
+  lock.unlock();
+  schedule_drain();
+}
+
+void JournalStream::schedule_drain() {
+  auto self = shared_from_this();
+  if (writers_->schedule([self] { self->drain(); })) return;
+  // The engine is shutting down: nothing will write these.
+  std::vector<Pending> items;
+  {
+    std::lock_guard lock(q_mu_);
+    items.swap(queue_);
+    pending_bytes_ = 0;
+    scheduled_ = false;
+  }
+  q_cv_.notify_all();
+  for (auto& p : items) {
+    if (p.done) p.done(failed(Status::Error(Errc::Closed, "storage engine is shut down")));
+  }
+}
+
+void JournalStream::drain() {
+  std::vector<Pending> items;
+  {
+    std::lock_guard lock(q_mu_);
+    items.swap(queue_);
+  }
+  std::vector<AppendResult> results(items.size());
+  for (size_t i = 0; i < items.size();) {
+    size_t end;
+    {
+      std::lock_guard w(write_mu_);
+      end = write_group(items, i, results);
+    }
+    uint64_t bytes = 0;
+    for (size_t k = i; k < end; ++k) {
+      bytes += items[k].batch.size();
+      std::vector<uint8_t>().swap(items[k].batch);
+      if (!items[k].done) continue;
+      try {
+        items[k].done(results[k]);
+      } catch (const std::exception& e) {
+        spdlog::error("journal: stream={} append callback threw: {}", id_.to_string(), e.what());
+      } catch (...) {
+        spdlog::error("journal: stream={} append callback threw", id_.to_string());
+      }
+      items[k].done = nullptr;
+    }
+    {
+      std::lock_guard lock(q_mu_);
+      pending_bytes_ -= bytes;
+    }
+    q_cv_.notify_all();
+    i = end;
+  }
+  bool again;
+  {
+    std::lock_guard lock(q_mu_);
+    again = !queue_.empty();
+    if (!again) scheduled_ = false;
+  }
+  q_cv_.notify_all();
+  if (again) schedule_drain();  // to the back of the pool queue: fair to other streams
+}
+
+size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
+                                  std::vector<AppendResult>& out) {
+  if (!open_.load()) {
+    for (size_t k = i; k < items.size(); ++k)
+      out[k] = failed(Status::Error(Errc::Closed, "stream is closed"));
+    return items.size();
+  }
+  const StreamConfig cfg = config_snapshot();
+  const int64_t now = wall_ms();
+  std::shared_ptr<Segment> seg;
+  {
+    std::shared_lock lock(segs_mu_);
+    seg = segments_.back();
+  }
+  int64_t roll_base = seg->state().size > 0 ? seg->state().roll_base_ms : now;
+  int64_t next = next_offset_.load();
+  std::vector<iovec> iov;
+  std::vector<size_t> members;
+  uint64_t bytes = 0;
+  size_t k = i;
+  for (; k < items.size(); ++k) {
+    Pending& p = items[k];
+    if (!p.status.ok()) {
+      out[k] = failed(p.status);
+      continue;
+    }
+    BatchHeader h;
+    parse_batch_header(p.batch, h);  // validated on enqueue
+    const uint64_t used = seg->state().size + bytes;
+    const bool full = used > 0 && (used + p.batch.size() > cfg.segment_bytes ||
+                                   now - roll_base >= cfg.segment_ms ||
+                                   next + h.last_offset_delta - seg->base_offset() > INT32_MAX);
+    if (full) {
+      if (!iov.empty()) break;  // a group never spans segments: one fdatasync covers it
+      Status st = roll(cfg);
+      if (!st.ok()) {
+        out[k] = failed(st);
+        continue;
+      }
+      std::shared_lock lock(segs_mu_);
+      seg = segments_.back();
+      roll_base = now;
+    }
+    set_base_offset(p.batch, next);
+    out[k].base_offset = next;
+    out[k].last_offset = next + h.last_offset_delta;
+    out[k].log_append_time_ms = now;
+    next += h.last_offset_delta + 1;
+    iov.push_back({p.batch.data(), p.batch.size()});
+    members.push_back(k);
+    bytes += p.batch.size();
+  }
+  if (members.empty()) return k;
+  const SegmentState before = seg->state();
+  if (before.size == 0) seg->set_roll_base(now);
+  Status st = seg->write(iov, bytes, inject_errno_.exchange(0));
+  if (st.ok()) {
+    for (size_t m : members) {
+      BatchHeader h;
+      parse_batch_header(items[m].batch, h);
+      seg->on_batch(h, uint32_t(items[m].batch.size()));
+    }
+    if (cfg.fsync == FsyncPolicy::Always) {
+      bool synced = false;
+      st = seg->sync(seg->state().size, synced);
+      if (synced) fsync_count_.fetch_add(1);
+      if (!st.ok()) seg->restore(before);  // not durable: not acknowledged, not kept
+    }
+  }
+  if (!st.ok()) {
+    spdlog::warn("journal: stream={} append of {} batch(es) failed: {}", id_.to_string(),
+                 members.size(), st.message);
+    for (size_t m : members) out[m] = failed(st);
+    return k;
+  }
+  seg->publish();
+  next_offset_.store(next, std::memory_order_release);
+  for (size_t m : members) out[m].status = Status::Ok();
+  return k;
+}
+
+Status JournalStream::roll(const StreamConfig& cfg) {
+  std::shared_ptr<Segment> old;
+  {
+    std::shared_lock lock(segs_mu_);
+    old = segments_.back();
+  }
+  // Create the new segment first: if that fails the old one simply stays active.
+  std::shared_ptr<Segment> seg;
+  Status st = Segment::create(dir_, next_offset_.load(), cfg.index_interval_bytes, seg);
+  if (!st.ok()) return st;
+  if (cfg.fsync != FsyncPolicy::Never) {
+    Status ds = fsync_dir(dir_);
+    if (!ds.ok()) spdlog::warn("journal: stream={} {}", id_.to_string(), ds.message);
+  }
+  {
+    std::unique_lock lock(segs_mu_);
+    segments_.push_back(seg);
+  }
+  st = old->seal();
+  if (!st.ok()) spdlog::warn("journal: stream={} index not saved: {}", id_.to_string(), st.message);
+  spdlog::debug("journal: stream={} rolled segment base={}", id_.to_string(), seg->base_offset());
+  return Status::Ok();
+}
+
+Status JournalStream::flush() {
+  std::vector<std::shared_ptr<Segment>> segs;
+  {
+    std::shared_lock lock(segs_mu_);
+    segs = segments_;
+  }
+  last_flush_ms_.store(wall_ms());
+  for (const auto& seg : segs) {
+    bool synced = false;
+    Status st = seg->sync(seg->committed_size(), synced);
+    if (synced) fsync_count_.fetch_add(1);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+bool JournalStream::flush_if_due(int64_t now_ms) {
+  if (!open_.load()) return false;
+  StreamConfig cfg = config_snapshot();
+  if (cfg.fsync != FsyncPolicy::Interval) return true;
+  if (now_ms - last_flush_ms_.load() < int64_t(cfg.fsync_interval_ms)) return true;
+  Status st = flush();
+  if (!st.ok()) spdlog::error("journal: stream={} interval flush: {}", id_.to_string(), st.message);
+  return true;
+}
+
+void JournalStream::close() {
+  {
+    std::unique_lock lock(q_mu_);
+    if (closed_) return;
+    closed_ = true;
+    q_cv_.notify_all();
+    if (!WriterPool::on_writer_thread()) q_cv_.wait(lock, [this] { return !scheduled_; });
+  }
+  Status st = flush();
+  if (!st.ok()) spdlog::error("journal: stream={} close: {}", id_.to_string(), st.message);
+  open_.store(false);
+}
+
+}  // namespace unimq::storage::journal

@@ -1,0 +1,112 @@
+// The durable backend of Stream: a directory of segments (see format.h, docs/storage.md).
+//
+// Appends are queued (bounded by kMaxPendingBytes: append() blocks beyond it, except on a
+// writer thread) and written by the engine's WriterPool: everything queued goes out in one
+// pwritev per segment, offsets assigned in queue order; with FsyncPolicy::Always one
+// fdatasync covers the group before its callbacks run (group commit). Callbacks run on a
+// writer thread, in offset order, after the data is visible to readers.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "storage/journal/group_commit.h"
+#include "storage/journal/segment.h"
+#include "storage/stream.h"
+
+namespace unimq::storage::journal {
+
+class JournalStream : public Stream, public std::enable_shared_from_this<JournalStream> {
+ public:
+  // Opens (recovering) or creates the stream in dir.
+  static Status open(const std::string& dir, const StreamId& id, const StreamConfig& config,
+                     std::shared_ptr<WriterPool> writers, std::shared_ptr<JournalStream>& out);
+  ~JournalStream() override;
+
+  const StreamId& id() const override { return id_; }
+  const StreamConfig& config() const override { return config_; }
+  void set_retention(int64_t retention_ms, int64_t retention_bytes) override;
+  void append(std::span<const AppendRecord> records, AppendCallback done) override;
+  void append_batch(std::vector<uint8_t> batch, AppendCallback done) override;
+  ReadResult read(int64_t offset, size_t max_bytes) const override;
+  std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const override;
+  int64_t earliest_offset() const override;
+  int64_t latest_offset() const override;
+  std::optional<int64_t> offset_for_timestamp(int64_t ts_ms) const override;
+  Status truncate(int64_t offset) override;
+  Status delete_before(int64_t offset) override;
+  void enforce_retention(int64_t now_ms) override;
+  Status flush() override;
+
+  // Replaces the configuration (segment/fsync/retention settings apply to later appends).
+  void reconfigure(const StreamConfig& config);
+  // Writes what is queued, fdatasyncs and rejects later calls with Closed. From a writer
+  // thread (a callback) it does not wait for the queue.
+  void close();
+  // Flusher hook: fdatasync if the Interval policy says so. False once closed.
+  bool flush_if_due(int64_t now_ms);
+
+  const std::string& dir() const { return dir_; }
+  // Test/tool introspection.
+  uint64_t fsync_count() const { return fsync_count_.load(); }
+  std::vector<int64_t> segment_bases() const;
+  // The next group write fails with err after a partial write (tests: ENOSPC).
+  void inject_write_error(int err) { inject_errno_.store(err); }
+
+ private:
+  struct Pending {
+    std::vector<uint8_t> batch;
+    AppendCallback done;
+    Status status;  // not ok: rejected before writing
+  };
+
+  JournalStream(std::string dir, StreamId id, const StreamConfig& config,
+                std::shared_ptr<WriterPool> writers);
+  void enqueue(Pending p);
+  void schedule_drain();
+  void drain();
+  // Writes items[i..] up to the first segment roll; returns the end of the group.
+  size_t write_group(std::vector<Pending>& items, size_t i, std::vector<AppendResult>& out);
+  Status roll(const StreamConfig& cfg);
+  int64_t earliest_locked() const;
+  StreamConfig config_snapshot() const;
+  void persist_log_start(int64_t offset);
+  std::shared_ptr<Segment> segment_for(int64_t offset, size_t& index) const;
+  void drop_segments(std::vector<std::shared_ptr<Segment>> victims, const char* why);
+
+  const std::string dir_;
+  const StreamId id_;
+  std::shared_ptr<WriterPool> writers_;
+
+  mutable std::mutex cfg_mu_;
+  StreamConfig config_;
+
+  // Queue (appenders -> writer).
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;  // space freed / writer idle
+  std::vector<Pending> queue_;
+  uint64_t pending_bytes_ = 0;  // queued + being written
+  bool scheduled_ = false;
+  bool closed_ = false;
+
+  // Serialises the writer with truncate/delete_before/roll.
+  std::mutex write_mu_;
+  // Segment list: shared for readers, exclusive to add/remove segments.
+  mutable std::shared_mutex segs_mu_;
+  std::vector<std::shared_ptr<Segment>> segments_;
+  std::atomic<int64_t> next_offset_{0};
+  std::atomic<int64_t> log_start_{0};
+  std::atomic<bool> open_{true};
+
+  std::atomic<uint64_t> fsync_count_{0};
+  std::atomic<int64_t> last_flush_ms_{0};
+  std::atomic<int> inject_errno_{0};
+};
+
+}  // namespace unimq::storage::journal

@@ -1,0 +1,223 @@
+// JournalStream: reads, offset lookups, truncation, delete_before and retention.
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/journal/file_util.h"
+#include "storage/journal/format.h"
+#include "storage/journal/journal_stream.h"
+#include "storage/record_batch.h"
+
+namespace unimq::storage::journal {
+
+int64_t JournalStream::earliest_locked() const {
+  return std::min(std::max(log_start_.load(), segments_.front()->base_offset()),
+                  next_offset_.load());
+}
+
+int64_t JournalStream::earliest_offset() const {
+  std::shared_lock lock(segs_mu_);
+  return earliest_locked();
+}
+
+int64_t JournalStream::latest_offset() const {
+  return next_offset_.load(std::memory_order_acquire);
+}
+
+std::vector<int64_t> JournalStream::segment_bases() const {
+  std::shared_lock lock(segs_mu_);
+  std::vector<int64_t> out;
+  for (const auto& s : segments_) out.push_back(s->base_offset());
+  return out;
+}
+
+std::shared_ptr<Segment> JournalStream::segment_for(int64_t offset, size_t& index) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const auto& s) { return o < s->base_offset(); });
+  index = it == segments_.begin() ? 0 : size_t(it - segments_.begin()) - 1;
+  return segments_[index];
+}
+
+ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
+  ReadResult r;
+  if (!open_.load()) {
+    r.status = Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed");
+    return r;
+  }
+  std::shared_lock lock(segs_mu_);
+  const int64_t latest = next_offset_.load(std::memory_order_acquire);
+  const int64_t earliest = earliest_locked();
+  r.high_watermark = latest;
+  r.next_offset = offset;
+  if (offset < earliest || offset > latest) {
+    r.status = Status::Error(Errc::OffsetOutOfRange, "offset " + std::to_string(offset) +
+                                                         " outside [" + std::to_string(earliest) +
+                                                         ", " + std::to_string(latest) + "]");
+    return r;
+  }
+  size_t idx;
+  segment_for(offset, idx);
+  size_t budget = max_bytes;
+  // Whole batches, continuing into later segments while the budget allows.
+  for (; idx < segments_.size() && r.next_offset < latest; ++idx) {
+    const auto& seg = segments_[idx];
+    std::optional<uint64_t> pos = seg->find_position(r.next_offset);
+    if (!pos) continue;
+    size_t got = 0;
+    int64_t next = r.next_offset;
+    Status st = seg->read_batches(*pos, budget, r.bytes.empty(), latest, r.bytes, got, next);
+    if (!st.ok()) {
+      if (r.bytes.empty()) r.status = st;
+      break;
+    }
+    if (got == 0) break;
+    r.next_offset = next;
+    budget = got >= budget ? 0 : budget - got;
+    if (budget < kBatchHeaderSize) break;
+  }
+  return r;
+}
+
+std::optional<FileRange> JournalStream::file_range(int64_t offset, size_t max_bytes) const {
+  if (!open_.load()) return std::nullopt;
+  std::shared_lock lock(segs_mu_);
+  const int64_t latest = next_offset_.load(std::memory_order_acquire);
+  if (offset < earliest_locked() || offset > latest) return std::nullopt;
+  size_t idx;
+  segment_for(offset, idx);
+  for (; idx < segments_.size(); ++idx) {
+    const auto& seg = segments_[idx];
+    std::optional<uint64_t> pos = seg->find_position(offset);
+    if (!pos) continue;
+    FileRange fr;
+    fr.fd = seg->fd();
+    fr.position = *pos;
+    if (!seg->batch_span(*pos, max_bytes, latest, fr.length, fr.next_offset).ok())
+      return std::nullopt;
+    return fr;
+  }
+  // At the end of the log: an empty range at the tail of the active segment.
+  FileRange fr;
+  fr.fd = segments_.back()->fd();
+  fr.position = segments_.back()->committed_size();
+  fr.next_offset = offset;
+  return fr;
+}
+
+std::optional<int64_t> JournalStream::offset_for_timestamp(int64_t ts_ms) const {
+  if (!open_.load()) return std::nullopt;
+  std::shared_lock lock(segs_mu_);
+  // Timestamps need not increase across batches: the first segment whose max reaches ts.
+  for (const auto& seg : segments_) {
+    if (seg->max_timestamp() < ts_ms) continue;
+    std::optional<int64_t> o = seg->find_timestamp(ts_ms);
+    if (o) return std::max(*o, earliest_locked());
+  }
+  return std::nullopt;
+}
+
+void JournalStream::persist_log_start(int64_t offset) {
+  Status st = write_file_atomic(dir_ + "/" + kLogStartFileName, std::to_string(offset) + "\n");
+  if (!st.ok()) spdlog::error("journal: stream={} {}", id_.to_string(), st.message);
+}
+
+void JournalStream::drop_segments(std::vector<std::shared_ptr<Segment>> victims, const char* why) {
+  for (const auto& seg : victims) {
+    spdlog::info("journal: stream={} deleting segment base={} next_offset={} bytes={} ({})",
+                 id_.to_string(), seg->base_offset(), seg->next_offset(), seg->committed_size(),
+                 why);
+    seg->remove_files();  // open readers keep the file alive through their fd
+  }
+}
+
+Status JournalStream::truncate(int64_t offset) {
+  if (offset < 0) return Status::Error(Errc::InvalidArgument, "negative offset");
+  if (!open_.load()) return Status::Error(Errc::Closed, "stream is closed");
+  std::vector<std::shared_ptr<Segment>> victims;
+  Status st;
+  {
+    std::lock_guard w(write_mu_);
+    std::unique_lock lock(segs_mu_);
+    if (offset >= next_offset_.load()) return Status::Ok();
+    if (offset <= segments_.front()->base_offset()) {
+      // Everything goes; the log restarts empty at `offset`.
+      std::shared_ptr<Segment> fresh;
+      // Removed right here: the new segment may reuse the first one's file name.
+      drop_segments(segments_, "truncate");
+      st = Segment::create(dir_, offset, config_snapshot().index_interval_bytes, fresh);
+      if (!st.ok()) return st;
+      segments_.assign(1, fresh);
+    } else {
+      size_t idx;
+      std::shared_ptr<Segment> seg = segment_for(offset, idx);
+      std::optional<uint64_t> pos = seg->find_position(offset);
+      victims.assign(segments_.begin() + ptrdiff_t(idx) + 1, segments_.end());
+      segments_.resize(idx + 1);
+      st = seg->truncate_to(pos ? *pos : seg->committed_size());
+    }
+    next_offset_.store(segments_.back()->next_offset(), std::memory_order_release);
+    if (log_start_.load() > next_offset_.load()) {
+      log_start_.store(next_offset_.load());
+      persist_log_start(log_start_.load());
+    }
+  }
+  drop_segments(std::move(victims), "truncate");
+  spdlog::info("journal: stream={} truncated to offset={} next_offset={}", id_.to_string(), offset,
+               next_offset_.load());
+  return st;
+}
+
+Status JournalStream::delete_before(int64_t offset) {
+  if (!open_.load()) return Status::Error(Errc::Closed, "stream is closed");
+  std::vector<std::shared_ptr<Segment>> victims;
+  {
+    std::lock_guard w(write_mu_);
+    std::unique_lock lock(segs_mu_);
+    if (offset > next_offset_.load()) {
+      return Status::Error(Errc::OffsetOutOfRange,
+                           "offset " + std::to_string(offset) + " is beyond the end of the log");
+    }
+    if (offset <= earliest_locked()) return Status::Ok();
+    Status st = write_file_atomic(dir_ + "/" + kLogStartFileName, std::to_string(offset) + "\n");
+    if (!st.ok()) return st;
+    log_start_.store(offset);
+    while (segments_.size() > 1 && segments_.front()->next_offset() <= offset) {
+      victims.push_back(segments_.front());
+      segments_.erase(segments_.begin());
+    }
+  }
+  drop_segments(std::move(victims), "delete_before");
+  return Status::Ok();
+}
+
+void JournalStream::enforce_retention(int64_t now_ms) {
+  if (!open_.load()) return;
+  const StreamConfig cfg = config_snapshot();
+  if (cfg.retention_ms < 0 && cfg.retention_bytes < 0) return;
+  std::vector<std::shared_ptr<Segment>> victims;
+  {
+    // The writer only appends to the last segment, which is never deleted here.
+    std::unique_lock lock(segs_mu_);
+    if (cfg.retention_ms >= 0) {
+      while (segments_.size() > 1 &&
+             segments_.front()->max_timestamp() < now_ms - cfg.retention_ms) {
+        victims.push_back(segments_.front());
+        segments_.erase(segments_.begin());
+      }
+    }
+    if (cfg.retention_bytes >= 0) {
+      uint64_t total = 0;
+      for (const auto& s : segments_) total += s->committed_size();
+      // Like Kafka: delete oldest segments while what remains is still >= retention_bytes.
+      while (segments_.size() > 1 &&
+             total - segments_.front()->committed_size() >= uint64_t(cfg.retention_bytes)) {
+        total -= segments_.front()->committed_size();
+        victims.push_back(segments_.front());
+        segments_.erase(segments_.begin());
+      }
+    }
+  }
+  drop_segments(std::move(victims), "retention");
+}
+
+}  // namespace unimq::storage::journal

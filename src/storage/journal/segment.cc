@@ -1,0 +1,271 @@
+#include "storage/journal/segment.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "storage/journal/file_util.h"
+#include "storage/journal/format.h"
+#include "storage/journal/recovery.h"
+
+namespace unimq::storage::journal {
+namespace {
+
+std::shared_ptr<const int> share_fd(int fd) {
+  return std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+}  // namespace
+
+Segment::Segment(std::string dir, int64_t base, uint32_t interval, int fd)
+    : dir_(std::move(dir)),
+      base_(base),
+      interval_(interval),
+      fd_(share_fd(fd)),
+      committed_next_(base) {
+  st_.next_offset = base;
+}
+
+Status Segment::create(const std::string& dir, int64_t base_offset, uint32_t index_interval,
+                       std::shared_ptr<Segment>& out) {
+  std::string path = dir + "/" + segment_file_name(base_offset, kLogSuffix);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_status("cannot create segment", path, errno);
+  out.reset(new Segment(dir, base_offset, index_interval, fd));
+  // Index files of a previous segment with the same base would be stale.
+  remove_file(out->index_path());
+  remove_file(out->time_index_path());
+  return Status::Ok();
+}
+
+Status Segment::open(const std::string& dir, int64_t base_offset, uint32_t index_interval,
+                     std::shared_ptr<Segment>& out) {
+  std::string path = dir + "/" + segment_file_name(base_offset, kLogSuffix);
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return errno_status("cannot open segment", path, errno);
+  out.reset(new Segment(dir, base_offset, index_interval, fd));
+  return Status::Ok();
+}
+
+std::string Segment::log_path() const { return dir_ + "/" + segment_file_name(base_, kLogSuffix); }
+std::string Segment::index_path() const {
+  return dir_ + "/" + segment_file_name(base_, kIndexSuffix);
+}
+std::string Segment::time_index_path() const {
+  return dir_ + "/" + segment_file_name(base_, kTimeIndexSuffix);
+}
+
+Status Segment::write(std::span<const iovec> iov, size_t bytes, int inject_errno) {
+  std::vector<iovec> rest(iov.begin(), iov.end());
+  size_t done = 0, first = 0;
+  int err = 0;
+  while (done < bytes) {
+    int cnt = int(std::min<size_t>(rest.size() - first, IOV_MAX));
+    ssize_t n;
+    if (inject_errno != 0) {
+      // Simulated failure: write part of the first batch, then report the error.
+      n = ::pwrite(*fd_, rest[first].iov_base, rest[first].iov_len / 2, off_t(st_.size));
+      err = inject_errno;
+      break;
+    }
+    n = ::pwritev(*fd_, rest.data() + first, cnt, off_t(st_.size + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    done += size_t(n);
+    // Skip fully written iovecs; advance into a partially written one.
+    while (n > 0 && first < rest.size()) {
+      if (size_t(n) >= rest[first].iov_len) {
+        n -= ssize_t(rest[first].iov_len);
+        ++first;
+      } else {
+        rest[first].iov_base = static_cast<char*>(rest[first].iov_base) + n;
+        rest[first].iov_len -= size_t(n);
+        n = 0;
+      }
+    }
+  }
+  if (err == 0) return Status::Ok();
+  // Cut off whatever part made it, so the file ends at the last whole batch again.
+  if (::ftruncate(*fd_, off_t(st_.size)) != 0) {
+    // Recovery will cut the torn tail on the next start; readers never see it.
+  }
+  return errno_status("cannot write", log_path(), err);
+}
+
+void Segment::on_batch(const BatchHeader& h, uint32_t size) {
+  const uint32_t rel = uint32_t(h.base_offset - base_);
+  st_.max_timestamp = std::max(st_.max_timestamp, h.max_timestamp);
+  if (st_.size == 0 || st_.bytes_since_index >= interval_) {
+    index_.append(rel, uint32_t(st_.size));
+    time_index_.append(st_.max_timestamp, rel);
+    st_.bytes_since_index = 0;
+  }
+  st_.bytes_since_index += size;
+  st_.size += size;
+  st_.next_offset = h.last_offset() + 1;
+  st_.last_batch_rel = rel;
+  st_.index_entries = index_.size();
+  st_.time_entries = time_index_.size();
+}
+
+void Segment::publish() {
+  committed_max_ts_.store(st_.max_timestamp, std::memory_order_release);
+  committed_next_.store(st_.next_offset, std::memory_order_release);
+  committed_size_.store(st_.size, std::memory_order_release);
+}
+
+void Segment::restore(const SegmentState& s) {
+  index_.resize(s.index_entries);
+  time_index_.resize(s.time_entries);
+  st_ = s;
+  if (::ftruncate(*fd_, off_t(s.size)) != 0) {
+    // As in write(): recovery cuts an unpublished tail on the next start.
+  }
+}
+
+Status Segment::sync(uint64_t upto, bool& synced) {
+  synced = false;
+  const uint64_t target = upto;
+  if (synced_size_.load(std::memory_order_acquire) >= target) return Status::Ok();
+  if (::fdatasync(*fd_) != 0) return errno_status("cannot fdatasync", log_path(), errno);
+  synced = true;
+  uint64_t cur = synced_size_.load();
+  while (cur < target && !synced_size_.compare_exchange_weak(cur, target)) {
+  }
+  return Status::Ok();
+}
+
+Status Segment::seal(bool write_files) {
+  if (st_.size > 0) time_index_.append(st_.max_timestamp, st_.last_batch_rel);
+  st_.time_entries = time_index_.size();
+  sealed_.store(true, std::memory_order_release);
+  if (!write_files) return Status::Ok();
+  Status st = index_.write_file(index_path());
+  if (st.ok()) st = time_index_.write_file(time_index_path());
+  if (!st.ok()) {
+    // Indexes are caches: without them recovery rescans this segment.
+    remove_file(index_path());
+    remove_file(time_index_path());
+  }
+  return st;
+}
+
+Status Segment::truncate_to(uint64_t pos) {
+  // Files first: stale index files must never outlive the data they describe.
+  remove_file(index_path());
+  remove_file(time_index_path());
+  sealed_.store(false, std::memory_order_release);
+  if (::ftruncate(*fd_, off_t(pos)) != 0) return errno_status("cannot truncate", log_path(), errno);
+  index_.truncate_at_position(uint32_t(std::min<uint64_t>(pos, UINT32_MAX)));
+  SegmentRecovery info;
+  Status st = rebuild_tail(true, true, info);
+  if (st.ok() && info.truncated_bytes > 0) {
+    return Status::Error(Errc::CorruptBatch, "segment " + log_path() + ": " + info.reason);
+  }
+  synced_size_.store(std::min(synced_size_.load(), st_.size));
+  return st;
+}
+
+void Segment::remove_files() {
+  remove_file(index_path());
+  remove_file(time_index_path());
+  remove_file(log_path());
+}
+
+std::optional<uint64_t> Segment::find_position(int64_t offset) const {
+  const uint64_t end = committed_size();
+  if (offset >= next_offset() || end == 0) return std::nullopt;
+  uint64_t start = offset <= base_ ? 0 : index_.lookup(uint32_t(offset - base_)).pos;
+  if (start >= end) start = 0;
+  std::optional<uint64_t> found;
+  auto visit = [&](const BatchHeader& h, uint64_t pos) {
+    if (h.last_offset() < offset) return true;
+    found = pos;
+    return false;
+  };
+  ScanEnd e = scan_batches(*fd_, start, end, false, base_, INT64_MAX, visit);
+  if (!found && !e.error.empty() && start != 0) {
+    scan_batches(*fd_, 0, end, false, base_, INT64_MAX, visit);  // distrust the index entry
+  }
+  return found;
+}
+
+Status Segment::read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, int64_t end_offset,
+                             std::vector<uint8_t>& out, size_t& appended,
+                             int64_t& next_offset) const {
+  appended = 0;
+  const uint64_t end = committed_size();
+  if (pos + kBatchHeaderSize > end) return Status::Ok();
+  uint8_t hdr[kBatchHeaderSize];
+  BatchHeader h;
+  if (pread_all(*fd_, hdr, sizeof(hdr), pos) != ssize_t(sizeof(hdr))) {
+    return errno_status("cannot read", log_path(), errno ? errno : EIO);
+  }
+  Status st = parse_batch_header(hdr, h);
+  if (!st.ok()) return Status::Error(Errc::CorruptBatch, log_path() + ": " + st.message);
+  if (h.base_offset >= end_offset) return Status::Ok();
+  if (h.total_size() > max_bytes && !at_least_one) return Status::Ok();
+  size_t len = size_t(std::min<uint64_t>(std::max<uint64_t>(max_bytes, h.total_size()), end - pos));
+  const size_t start = out.size();
+  out.resize(start + len);
+  ssize_t got = pread_all(*fd_, out.data() + start, len, pos);
+  if (got != ssize_t(len)) {
+    out.resize(start);
+    return errno_status("cannot read", log_path(), got < 0 ? errno : EIO);
+  }
+  // Keep whole batches only.
+  size_t used = 0;
+  while (used + kBatchHeaderSize <= len) {
+    if (!parse_batch_header({out.data() + start + used, kBatchHeaderSize}, h).ok()) break;
+    if (used + h.total_size() > len || h.base_offset >= end_offset) break;
+    used += h.total_size();
+    next_offset = h.last_offset() + 1;
+  }
+  out.resize(start + used);
+  appended = used;
+  if (used == 0) return Status::Error(Errc::CorruptBatch, log_path() + ": unreadable batch");
+  return Status::Ok();
+}
+
+Status Segment::batch_span(uint64_t pos, size_t max_bytes, int64_t end_offset, uint64_t& length,
+                           int64_t& next) const {
+  length = 0;
+  ScanEnd e = scan_batches(*fd_, pos, committed_size(), false, base_, INT64_MAX,
+                           [&](const BatchHeader& h, uint64_t) {
+                             if (h.base_offset >= end_offset) return false;
+                             if (length > 0 && length + h.total_size() > max_bytes) return false;
+                             length += h.total_size();
+                             next = h.last_offset() + 1;
+                             return true;
+                           });
+  if (length == 0) {
+    return Status::Error(Errc::CorruptBatch, log_path() + ": " + e.error);
+  }
+  return Status::Ok();
+}
+
+std::optional<int64_t> Segment::find_timestamp(int64_t ts) const {
+  const uint64_t end = committed_size();
+  if (end == 0 || max_timestamp() < ts) return std::nullopt;
+  std::optional<uint32_t> rel = time_index_.last_before(ts);
+  uint64_t start = rel ? index_.lookup(*rel).pos : 0;
+  if (start >= end) start = 0;
+  std::optional<int64_t> found;
+  scan_batches(*fd_, start, end, false, base_, INT64_MAX, [&](const BatchHeader& h, uint64_t) {
+    if (h.max_timestamp < ts) return true;
+    found = h.base_offset;
+    return false;
+  });
+  return found;
+}
+
+}  // namespace unimq::storage::journal

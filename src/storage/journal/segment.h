@@ -1,0 +1,126 @@
+// One segment of a journal stream: "<base>.log" plus its in-memory offset and time indexes.
+//
+// Threading: one writer at a time (the stream's writer, or truncate/recovery holding the
+// stream's write lock) mutates the append state; readers only see the committed view
+// (committed_size/next_offset/max_timestamp, published with release stores after each
+// group write), so a reader never sees a partially written batch.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/journal/offset_index.h"
+#include "storage/journal/time_index.h"
+#include "storage/record_batch.h"
+#include "storage/status.h"
+
+namespace unimq::storage::journal {
+
+// Writer-side append state; copied before a write so a failed write can be rolled back.
+struct SegmentState {
+  uint64_t size = 0;           // bytes of whole batches
+  int64_t next_offset = 0;     // offset after the last batch
+  int64_t max_timestamp = -1;  // -1: no batch yet (Kafka's NO_TIMESTAMP)
+  uint32_t last_batch_rel = 0;
+  uint64_t bytes_since_index = 0;
+  size_t index_entries = 0;
+  size_t time_entries = 0;
+  int64_t roll_base_ms = 0;  // wall clock of the first write (segment_ms is measured from it)
+};
+
+struct SegmentRecovery {
+  uint64_t truncated_bytes = 0;
+  bool index_rebuilt = false;
+  std::string reason;  // why the tail was cut / the index rebuilt
+};
+
+class Segment {
+ public:
+  // Creates an empty segment file (replacing a leftover one).
+  static Status create(const std::string& dir, int64_t base_offset, uint32_t index_interval,
+                       std::shared_ptr<Segment>& out);
+  // Opens an existing segment; call recover() before using it.
+  static Status open(const std::string& dir, int64_t base_offset, uint32_t index_interval,
+                     std::shared_ptr<Segment>& out);
+  ~Segment() = default;
+
+  int64_t base_offset() const { return base_; }
+  const std::shared_ptr<const int>& fd() const { return fd_; }
+  std::string log_path() const;
+  std::string index_path() const;
+  std::string time_index_path() const;
+
+  // Committed view (any thread).
+  uint64_t committed_size() const { return committed_size_.load(std::memory_order_acquire); }
+  int64_t next_offset() const { return committed_next_.load(std::memory_order_acquire); }
+  int64_t max_timestamp() const { return committed_max_ts_.load(std::memory_order_acquire); }
+  bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+
+  // --- writer side (serialised by the stream) ---
+  const SegmentState& state() const { return st_; }
+  // Writes whole batches at the end; on failure the file is cut back and the state kept.
+  // inject_errno != 0 simulates a failure after a partial write (tests).
+  Status write(std::span<const iovec> iov, size_t bytes, int inject_errno = 0);
+  // Records a batch just written at state().size (index entries, offsets, timestamps).
+  void on_batch(const BatchHeader& h, uint32_t size);
+  // Makes everything written visible to readers.
+  void publish();
+  // Rolls the append state back (and the file) to a snapshot taken before writing.
+  void restore(const SegmentState& s);
+  void set_roll_base(int64_t ms) { st_.roll_base_ms = ms; }
+  // fdatasync unless the first `upto` bytes are known synced. synced: whether it ran.
+  Status sync(uint64_t upto, bool& synced);
+  // Final time-index entry (+ index files on disk when write_files); the segment is no
+  // longer appended to.
+  Status seal(bool write_files = true);
+  // Cuts the segment at file position pos (a batch boundary) and makes it active again.
+  Status truncate_to(uint64_t pos);
+  // Recovery (recovery.cc): full = scan everything with CRC checks (active segment);
+  // otherwise trust valid index files and only scan (and check) the tail after their last
+  // entry. The first bad batch and everything after it is cut off.
+  Status recover(bool full, SegmentRecovery& info);
+  void remove_files();
+
+  // --- readers ---
+  // File position of the committed batch containing offset (or the first one after it).
+  std::optional<uint64_t> find_position(int64_t offset) const;
+  // Appends whole committed batches from pos that start below end_offset (the stream's
+  // published end), up to max_bytes (the first one even if larger when at_least_one).
+  // appended = bytes added; next_offset = after the last batch.
+  Status read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, int64_t end_offset,
+                      std::vector<uint8_t>& out, size_t& appended, int64_t& next_offset) const;
+  // Length of whole committed batches from pos below end_offset within max_bytes (at least
+  // one).
+  Status batch_span(uint64_t pos, size_t max_bytes, int64_t end_offset, uint64_t& length,
+                    int64_t& next) const;
+  // Base offset of the first batch with max timestamp >= ts.
+  std::optional<int64_t> find_timestamp(int64_t ts) const;
+
+ private:
+  Segment(std::string dir, int64_t base, uint32_t interval, int fd);
+  // Scans from the resume point (after the last trusted index entry, or 0) to the end of
+  // the file, validating batches; cuts the file at the first bad one.
+  Status rebuild_tail(bool trust_entries, bool check_crc, SegmentRecovery& info);
+
+  const std::string dir_;
+  const int64_t base_;
+  const uint32_t interval_;
+  std::shared_ptr<const int> fd_;
+  OffsetIndex index_;
+  TimeIndex time_index_;
+  SegmentState st_;
+  std::atomic<uint64_t> committed_size_{0};
+  std::atomic<int64_t> committed_next_;
+  std::atomic<int64_t> committed_max_ts_{-1};
+  std::atomic<uint64_t> synced_size_{0};
+  std::atomic<bool> sealed_{false};
+};
+
+}  // namespace unimq::storage::journal
