@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/status.h"
@@ -30,8 +31,17 @@ class KvStore {
   // Applies all writes atomically.
   virtual Status write(const std::vector<KvWrite>& batch, bool sync = false) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
+  // Like get(), but tells a missing key (NotFound) from a failed read (IoError), for callers
+  // that must not mistake a disk error for "no such session".
+  virtual Status lookup(std::string_view key, std::string& value) {
+    std::optional<std::string> v = get(key);
+    if (!v) return Status::Error(Errc::NotFound, "key not found");
+    value = std::move(*v);
+    return Status::Ok();
+  }
   // Calls fn(key, value) for each key starting with prefix, in key order; fn returns false
-  // to stop.
+  // to stop. fn may write to the store; whether a scan sees writes made after it started is
+  // unspecified (RocksDB reads a snapshot, memory reads in chunks).
   virtual Status scan(std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& fn) = 0;
 };
