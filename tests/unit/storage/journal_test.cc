@@ -1,0 +1,245 @@
+// Journal-specific behaviour: segment files, rolling, indexes, zero-copy ranges, retention
+// of whole segments, persistence of delete_before/truncate across restarts.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "storage/journal/format.h"
+#include "storage/journal/journal_stream.h"
+#include "storage_test_util.h"
+
+namespace unimq::storage::test {
+namespace {
+
+namespace fs = std::filesystem;
+using journal::JournalStream;
+
+JournalStream& js(const std::shared_ptr<Stream>& s) { return dynamic_cast<JournalStream&>(*s); }
+
+std::string seg_file(const std::string& dir, int64_t base, const char* suffix) {
+  return dir + "/journal/kafka/orders-0/" + journal::segment_file_name(base, suffix);
+}
+
+// Size of a one-record batch made by append_values (all have the same size).
+size_t one_record_batch_size() {
+  AppendRecord r;
+  r.value = "v0";
+  std::vector<uint8_t> b;
+  encode_batch(std::span(&r, 1), 1, b);
+  return b.size();
+}
+
+TEST(Journal, RollsBySizeWithKafkaFileNames) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  StreamConfig cfg = small_config();
+  cfg.segment_bytes = 3 * one_record_batch_size();
+  auto s = engine->get_or_create(sid(), &cfg);
+  for (int i = 0; i < 10; ++i) append_values(*s, 1, 1000 + i);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{0, 3, 6, 9}));
+  for (int64_t base : {0, 3, 6}) {
+    EXPECT_EQ(fs::file_size(seg_file(dir.path(), base, ".log")), cfg.segment_bytes);
+    EXPECT_TRUE(fs::exists(seg_file(dir.path(), base, ".index"))) << base;
+    EXPECT_TRUE(fs::exists(seg_file(dir.path(), base, ".timeindex"))) << base;
+  }
+  EXPECT_TRUE(fs::exists(seg_file(dir.path(), 9, ".log")));
+  EXPECT_FALSE(fs::exists(seg_file(dir.path(), 9, ".index")));  // active: rebuilt on open
+  EXPECT_EQ(fs::path(seg_file(dir.path(), 9, ".log")).filename(), "00000000000000000009.log");
+  EXPECT_EQ(read_all(*s, 0).size(), 10u);
+}
+
+TEST(Journal, RollsByAge) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  StreamConfig cfg = small_config();
+  cfg.segment_ms = 1;
+  auto s = engine->get_or_create(sid(), &cfg);
+  append_values(*s, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  append_values(*s, 1);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{0, 1}));
+
+  StreamConfig slow = small_config();  // default segment_ms: a week
+  auto s2 = engine->get_or_create(sid("other"), &slow);
+  append_values(*s2, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  append_values(*s2, 1);
+  EXPECT_EQ(js(s2).segment_bases(), (std::vector<int64_t>{0}));
+}
+
+// Every offset of a multi-segment stream is found by read(), file_range() and (per batch)
+// offset_for_timestamp(), with dense and sparse indexes, before and after a restart (which
+// loads the sealed segments' index files).
+TEST(Journal, EveryOffsetAndTimestampIsFound) {
+  for (uint32_t interval : {0u, 300u, 100000u}) {
+    TempDir dir;
+    StreamConfig cfg = small_config();
+    cfg.segment_bytes = 2048;
+    cfg.index_interval_bytes = interval;
+    std::vector<std::pair<int64_t, int64_t>> batch_ts;  // base offset, timestamp
+    for (int round = 0; round < 2; ++round) {
+      auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+      auto s = engine->get_or_create(sid(), &cfg);
+      if (round == 0) {
+        for (int i = 0; i < 120; ++i) {
+          int64_t ts = 10'000 + i * 10;
+          batch_ts.emplace_back(append_values(*s, 1 + i % 4, ts), ts);
+        }
+      }
+      ASSERT_GE(js(s).segment_bases().size(), 4u);
+      for (int64_t o = 0; o < s->latest_offset(); ++o) {
+        ReadResult r = s->read(o, 1);
+        ASSERT_TRUE(r.status.ok()) << o;
+        std::vector<BatchHeader> hs = batches_of(r.bytes);
+        ASSERT_EQ(hs.size(), 1u);
+        ASSERT_LE(hs[0].base_offset, o);
+        ASSERT_GE(hs[0].last_offset(), o);
+        std::optional<FileRange> fr = s->file_range(o, 1);
+        ASSERT_TRUE(fr.has_value()) << o;
+        std::vector<uint8_t> bytes(fr->length);
+        ASSERT_EQ(::pread(*fr->fd, bytes.data(), bytes.size(), off_t(fr->position)),
+                  ssize_t(bytes.size()));
+        ASSERT_EQ(bytes, r.bytes) << o;
+        ASSERT_EQ(fr->next_offset, r.next_offset);
+      }
+      for (auto [base, ts] : batch_ts) {
+        ASSERT_EQ(s->offset_for_timestamp(ts), base) << ts;
+        ASSERT_EQ(s->offset_for_timestamp(ts - 5), base) << ts;
+      }
+      EXPECT_EQ(s->offset_for_timestamp(batch_ts.back().second + 1), std::nullopt);
+    }
+  }
+}
+
+TEST(Journal, FileRangeCoversWholeBatchesWithinMaxBytes) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (int i = 0; i < 10; ++i) append_values(*s, 1);
+  const size_t b = one_record_batch_size();
+  std::optional<FileRange> fr = s->file_range(2, 3 * b + b / 2);
+  ASSERT_TRUE(fr);
+  EXPECT_EQ(fr->position, 2 * b);
+  EXPECT_EQ(fr->length, 3 * b);
+  EXPECT_EQ(fr->next_offset, 5);
+  std::optional<FileRange> end = s->file_range(10, 1000);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->length, 0u);
+  EXPECT_EQ(end->next_offset, 10);
+  EXPECT_FALSE(s->file_range(11, 1000));
+}
+
+TEST(Journal, RetentionDeletesWholeSegmentsNeverTheActiveOne) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  StreamConfig cfg = small_config();
+  const size_t b = one_record_batch_size();
+  cfg.segment_bytes = 3 * b;
+  auto s = engine->get_or_create(sid(), &cfg);
+  const int64_t hour = 3600 * 1000, now = 1000 * hour;
+  for (int i = 0; i < 10; ++i) append_values(*s, 1, now - (10 - i) * hour);  // 0..9
+  // Segments: [0-2] [3-5] [6-8] [9]. Keep >= 5 batches: only [0-2] can go.
+  s->set_retention(-1, int64_t(5 * b));
+  s->enforce_retention(now);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3, 6, 9}));
+  EXPECT_EQ(s->earliest_offset(), 3);
+  EXPECT_FALSE(fs::exists(seg_file(dir.path(), 0, ".log")));
+  EXPECT_FALSE(fs::exists(seg_file(dir.path(), 0, ".index")));
+  // By time: segment [3-5] max ts = now-5h, [6-8] = now-2h.
+  s->set_retention(3 * hour, -1);
+  s->enforce_retention(now);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{6, 9}));
+  s->set_retention(0, 0);
+  s->enforce_retention(now + 100 * hour);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{9}));
+  EXPECT_EQ(read_all(*s, 9).size(), 1u);
+  EXPECT_EQ(append_values(*s, 1), 10);
+}
+
+TEST(Journal, DeleteBeforeAndTruncatePersistAcrossRestarts) {
+  TempDir dir;
+  StreamConfig cfg = small_config();
+  cfg.segment_bytes = 3 * one_record_batch_size();
+  {
+    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+    auto s = engine->get_or_create(sid(), &cfg);
+    for (int i = 0; i < 12; ++i) append_values(*s, 1);  // [0-2] [3-5] [6-8] [9-11]
+    ASSERT_TRUE(s->delete_before(4).ok());
+    EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3, 6, 9}));
+    ASSERT_TRUE(s->truncate(7).ok());  // cuts into [6-8], drops [9-11]
+    EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3, 6}));
+    EXPECT_EQ(s->latest_offset(), 7);
+    EXPECT_FALSE(fs::exists(seg_file(dir.path(), 9, ".log")));
+    EXPECT_FALSE(fs::exists(seg_file(dir.path(), 6, ".index")));  // active again
+  }
+  auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+  auto s = engine->get_or_create(sid(), &cfg);
+  EXPECT_EQ(s->earliest_offset(), 4);
+  EXPECT_EQ(s->latest_offset(), 7);
+  EXPECT_EQ(append_values(*s, 1, 0, "new"), 7);
+  std::vector<Record> all = read_all(*s, 4);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.front().offset, 4);
+  EXPECT_EQ(all.back().value, "new0");
+  // Truncating below the start empties the log and restarts it at that offset.
+  ASSERT_TRUE(s->truncate(2).ok());
+  EXPECT_EQ(s->latest_offset(), 2);
+  EXPECT_EQ(s->earliest_offset(), 2);
+  EXPECT_EQ(append_values(*s, 1), 2);
+}
+
+TEST(Journal, StreamNamesAreEscapedAndListedAfterRestart) {
+  TempDir dir;
+  const StreamId odd{"mqtt", "a/b c-%..", 7};
+  {
+    auto engine = open_engine(dir.path());
+    append_values(*engine->get_or_create(odd), 2);
+    append_values(*engine->get_or_create(StreamId{"mqtt", "..", 0}), 1);
+  }
+  auto engine = open_engine(dir.path());
+  std::vector<StreamId> ids = engine->list("mqtt");
+  ASSERT_EQ(ids.size(), 2u);
+  auto s = engine->find(odd);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->latest_offset(), 2);
+  // One safe path component per name: no '/', no "." or ".." entries.
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/journal/mqtt/a%2Fb%20c-%25..-7"));
+  EXPECT_TRUE(fs::is_directory(dir.path() + "/journal/mqtt/%2E.-0"));
+}
+
+TEST(Journal, RemoveDeletesTheFiles) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  append_values(*s, 1);
+  ASSERT_TRUE(fs::exists(dir.path() + "/journal/kafka/orders-0"));
+  ASSERT_TRUE(engine->remove(sid()).ok());
+  EXPECT_FALSE(fs::exists(dir.path() + "/journal/kafka/orders-0"));
+  EXPECT_EQ(engine->find(sid()), nullptr);
+  EXPECT_EQ(engine->remove(sid()).code, Errc::NotFound);
+  EXPECT_EQ(s->append_sync(std::vector<AppendRecord>(1)).status.code, Errc::Closed);
+  EXPECT_EQ(engine->get_or_create(sid())->latest_offset(), 0);
+}
+
+TEST(Journal, BackendChosenPerNamespace) {
+  TempDir dir;
+  EngineOptions opts;
+  opts.data_dir = dir.path();
+  opts.backend_by_namespace = {{"mqtt-transient", Backend::Memory}};
+  std::unique_ptr<StorageEngine> engine;
+  ASSERT_TRUE(StorageEngine::open(opts, engine).ok());
+  auto mem = engine->get_or_create(StreamId{"mqtt-transient", "x", 0});
+  auto dur = engine->get_or_create(StreamId{"mqtt", "x", 0});
+  EXPECT_EQ(dynamic_cast<JournalStream*>(mem.get()), nullptr);
+  EXPECT_NE(dynamic_cast<JournalStream*>(dur.get()), nullptr);
+  EXPECT_FALSE(mem->file_range(0, 100).has_value());
+  EXPECT_FALSE(fs::exists(dir.path() + "/journal/mqtt-transient"));
+  EXPECT_EQ(parse_backend("memory"), Backend::Memory);
+  EXPECT_EQ(parse_backend("journal"), Backend::Journal);
+  EXPECT_EQ(parse_backend("disk"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace unimq::storage::test
