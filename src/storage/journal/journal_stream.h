@@ -77,7 +77,9 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   int64_t earliest_locked() const;
   StreamConfig config_snapshot() const;
   void persist_log_start(int64_t offset);
-  std::shared_ptr<Segment> segment_for(int64_t offset, size_t& index) const;
+  std::shared_ptr<Segment> segment_for(int64_t offset, size_t& index) const;  // locked
+  // The segment holding offset (or the next one), skipping bases <= prev_base.
+  std::shared_ptr<Segment> segment_after(int64_t offset, int64_t prev_base) const;
   void drop_segments(std::vector<std::shared_ptr<Segment>> victims, const char* why);
 
   const std::string dir_;

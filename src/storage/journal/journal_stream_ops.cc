@@ -38,15 +38,29 @@ std::shared_ptr<Segment> JournalStream::segment_for(int64_t offset, size_t& inde
   return segments_[index];
 }
 
+// Readers take the segment list lock only to pick a segment, never across file I/O: the
+// rwlock prefers readers, so long reads under it could starve the writer's segment roll.
+// A segment deleted meanwhile stays readable through its open fd.
+std::shared_ptr<Segment> JournalStream::segment_after(int64_t offset, int64_t prev_base) const {
+  std::shared_lock lock(segs_mu_);
+  size_t idx;
+  segment_for(offset, idx);
+  while (idx < segments_.size() && segments_[idx]->base_offset() <= prev_base) ++idx;
+  return idx < segments_.size() ? segments_[idx] : nullptr;
+}
+
 ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
   ReadResult r;
   if (!open_.load()) {
     r.status = Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed");
     return r;
   }
-  std::shared_lock lock(segs_mu_);
-  const int64_t latest = next_offset_.load(std::memory_order_acquire);
-  const int64_t earliest = earliest_locked();
+  int64_t latest, earliest;
+  {
+    std::shared_lock lock(segs_mu_);
+    latest = next_offset_.load(std::memory_order_acquire);
+    earliest = earliest_locked();
+  }
   r.high_watermark = latest;
   r.next_offset = offset;
   if (offset < earliest || offset > latest) {
@@ -55,12 +69,13 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
                                                          ", " + std::to_string(latest) + "]");
     return r;
   }
-  size_t idx;
-  segment_for(offset, idx);
   size_t budget = max_bytes;
+  int64_t prev_base = INT64_MIN;
   // Whole batches, continuing into later segments while the budget allows.
-  for (; idx < segments_.size() && r.next_offset < latest; ++idx) {
-    const auto& seg = segments_[idx];
+  while (r.next_offset < latest) {
+    std::shared_ptr<Segment> seg = segment_after(r.next_offset, prev_base);
+    if (!seg) break;
+    prev_base = seg->base_offset();
     std::optional<uint64_t> pos = seg->find_position(r.next_offset);
     if (!pos) continue;
     size_t got = 0;
@@ -80,40 +95,59 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
 
 std::optional<FileRange> JournalStream::file_range(int64_t offset, size_t max_bytes) const {
   if (!open_.load()) return std::nullopt;
-  std::shared_lock lock(segs_mu_);
-  const int64_t latest = next_offset_.load(std::memory_order_acquire);
-  if (offset < earliest_locked() || offset > latest) return std::nullopt;
-  size_t idx;
-  segment_for(offset, idx);
-  for (; idx < segments_.size(); ++idx) {
-    const auto& seg = segments_[idx];
+  int64_t latest;
+  std::shared_ptr<Segment> active;
+  {
+    std::shared_lock lock(segs_mu_);
+    latest = next_offset_.load(std::memory_order_acquire);
+    if (offset < earliest_locked() || offset > latest) return std::nullopt;
+    active = segments_.back();
+  }
+  int64_t prev_base = INT64_MIN;
+  while (offset < latest) {
+    std::shared_ptr<Segment> seg = segment_after(offset, prev_base);
+    if (!seg) break;
+    prev_base = seg->base_offset();
     std::optional<uint64_t> pos = seg->find_position(offset);
     if (!pos) continue;
     FileRange fr;
     fr.fd = seg->fd();
     fr.position = *pos;
-    if (!seg->batch_span(*pos, max_bytes, latest, fr.length, fr.next_offset).ok())
+    if (!seg->batch_span(*pos, max_bytes, latest, fr.length, fr.next_offset).ok()) {
       return std::nullopt;
+    }
     return fr;
   }
   // At the end of the log: an empty range at the tail of the active segment.
   FileRange fr;
-  fr.fd = segments_.back()->fd();
-  fr.position = segments_.back()->committed_size();
+  fr.fd = active->fd();
+  fr.position = active->committed_size();
   fr.next_offset = offset;
   return fr;
 }
 
 std::optional<int64_t> JournalStream::offset_for_timestamp(int64_t ts_ms) const {
   if (!open_.load()) return std::nullopt;
-  std::shared_lock lock(segs_mu_);
   // Timestamps need not increase across batches: the first segment whose max reaches ts.
-  for (const auto& seg : segments_) {
-    if (seg->max_timestamp() < ts_ms) continue;
+  int64_t prev_base = INT64_MIN;
+  for (;;) {
+    std::shared_ptr<Segment> seg;
+    int64_t earliest;
+    {
+      std::shared_lock lock(segs_mu_);
+      earliest = earliest_locked();
+      for (const auto& s : segments_) {
+        if (s->base_offset() > prev_base && s->max_timestamp() >= ts_ms) {
+          seg = s;
+          break;
+        }
+      }
+    }
+    if (!seg) return std::nullopt;
+    prev_base = seg->base_offset();
     std::optional<int64_t> o = seg->find_timestamp(ts_ms);
-    if (o) return std::max(*o, earliest_locked());
+    if (o) return std::max(*o, earliest);
   }
-  return std::nullopt;
 }
 
 void JournalStream::persist_log_start(int64_t offset) {

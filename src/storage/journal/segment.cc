@@ -218,10 +218,11 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, 
   const size_t start = out.size();
   out.resize(start + len);
   ssize_t got = pread_all(*fd_, out.data() + start, len, pos);
-  if (got != ssize_t(len)) {
+  if (got < 0) {
     out.resize(start);
-    return errno_status("cannot read", log_path(), got < 0 ? errno : EIO);
+    return errno_status("cannot read", log_path(), errno);
   }
+  len = size_t(got);  // shorter if a concurrent truncate cut the file
   // Keep whole batches only.
   size_t used = 0;
   while (used + kBatchHeaderSize <= len) {
