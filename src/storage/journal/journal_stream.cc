@@ -94,6 +94,11 @@ StreamConfig JournalStream::config_snapshot() const {
   return config_;
 }
 
+uint64_t JournalStream::pending_bytes() const {
+  std::lock_guard lock(q_mu_);
+  return pending_bytes_;
+}
+
 void JournalStream::append(std::span<const AppendRecord> records, AppendCallback done) {
   Pending p;
   if (records.empty()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/journal/group_commit.h"
+#include "storage/journal/rw_lock.h"
 #include "storage/journal/segment.h"
 #include "storage/stream.h"
 
@@ -55,6 +56,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   const std::string& dir() const { return dir_; }
   // Test/tool introspection.
   uint64_t fsync_count() const { return fsync_count_.load(); }
+  // Bytes queued or being written (bounded by kMaxPendingBytes).
+  uint64_t pending_bytes() const;
   std::vector<int64_t> segment_bases() const;
   // The next group write fails with err after a partial write (tests: ENOSPC).
   void inject_write_error(int err) { inject_errno_.store(err); }
@@ -90,7 +93,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   StreamConfig config_;
 
   // Queue (appenders -> writer).
-  std::mutex q_mu_;
+  mutable std::mutex q_mu_;
   std::condition_variable q_cv_;  // space freed / writer idle
   std::vector<Pending> queue_;
   uint64_t pending_bytes_ = 0;  // queued + being written
@@ -99,6 +102,10 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
 
   // Serialises the writer with truncate/delete_before/roll.
   std::mutex write_mu_;
+  // Held shared by readers across their file I/O and exclusively by truncate, the only
+  // operation that rewrites bytes a reader may be reading. Writer-preferring, so constant
+  // reads cannot starve a truncate.
+  mutable RwLock cut_mu_;
   // Segment list: shared for readers, exclusive to add/remove segments.
   mutable std::shared_mutex segs_mu_;
   std::vector<std::shared_ptr<Segment>> segments_;

@@ -71,6 +71,7 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
   }
   size_t budget = max_bytes;
   int64_t prev_base = INT64_MIN;
+  std::shared_lock cut(cut_mu_);
   // Whole batches, continuing into later segments while the budget allows.
   while (r.next_offset < latest) {
     std::shared_ptr<Segment> seg = segment_after(r.next_offset, prev_base);
@@ -80,7 +81,9 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
     if (!pos) continue;
     size_t got = 0;
     int64_t next = r.next_offset;
-    Status st = seg->read_batches(*pos, budget, r.bytes.empty(), latest, r.bytes, got, next);
+    // A continuation must start exactly where the previous segment ended.
+    const int64_t expect = r.bytes.empty() ? -1 : r.next_offset;
+    Status st = seg->read_batches(*pos, budget, expect, latest, r.bytes, got, next);
     if (!st.ok()) {
       if (r.bytes.empty()) r.status = st;
       break;
@@ -104,6 +107,7 @@ std::optional<FileRange> JournalStream::file_range(int64_t offset, size_t max_by
     active = segments_.back();
   }
   int64_t prev_base = INT64_MIN;
+  std::shared_lock cut(cut_mu_);
   while (offset < latest) {
     std::shared_ptr<Segment> seg = segment_after(offset, prev_base);
     if (!seg) break;
@@ -130,6 +134,7 @@ std::optional<int64_t> JournalStream::offset_for_timestamp(int64_t ts_ms) const 
   if (!open_.load()) return std::nullopt;
   // Timestamps need not increase across batches: the first segment whose max reaches ts.
   int64_t prev_base = INT64_MIN;
+  std::shared_lock cut(cut_mu_);
   for (;;) {
     std::shared_ptr<Segment> seg;
     int64_t earliest;
@@ -171,6 +176,7 @@ Status JournalStream::truncate(int64_t offset) {
   Status st;
   {
     std::lock_guard w(write_mu_);
+    std::unique_lock cut(cut_mu_);
     std::unique_lock lock(segs_mu_);
     if (offset >= next_offset_.load()) return Status::Ok();
     if (offset <= segments_.front()->base_offset()) {

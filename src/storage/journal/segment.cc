@@ -199,8 +199,8 @@ std::optional<uint64_t> Segment::find_position(int64_t offset) const {
   return found;
 }
 
-Status Segment::read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, int64_t end_offset,
-                             std::vector<uint8_t>& out, size_t& appended,
+Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at,
+                             int64_t end_offset, std::vector<uint8_t>& out, size_t& appended,
                              int64_t& next_offset) const {
   appended = 0;
   const uint64_t end = committed_size();
@@ -212,8 +212,11 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, 
   }
   Status st = parse_batch_header(hdr, h);
   if (!st.ok()) return Status::Error(Errc::CorruptBatch, log_path() + ": " + st.message);
+  const bool at_least_one = continue_at < 0;
   if (h.base_offset >= end_offset) return Status::Ok();
-  if (h.total_size() > max_bytes && !at_least_one) return Status::Ok();
+  if (!at_least_one && (h.base_offset != continue_at || h.total_size() > max_bytes)) {
+    return Status::Ok();
+  }
   size_t len = size_t(std::min<uint64_t>(std::max<uint64_t>(max_bytes, h.total_size()), end - pos));
   const size_t start = out.size();
   out.resize(start + len);

@@ -92,9 +92,10 @@ class Segment {
   // File position of the committed batch containing offset (or the first one after it).
   std::optional<uint64_t> find_position(int64_t offset) const;
   // Appends whole committed batches from pos that start below end_offset (the stream's
-  // published end), up to max_bytes (the first one even if larger when at_least_one).
-  // appended = bytes added; next_offset = after the last batch.
-  Status read_batches(uint64_t pos, size_t max_bytes, bool at_least_one, int64_t end_offset,
+  // published end), up to max_bytes. continue_at < 0: the first batch is taken even if
+  // larger than max_bytes; otherwise the first batch must start at continue_at (else nothing
+  // is read). appended = bytes added; next_offset = after the last batch.
+  Status read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at, int64_t end_offset,
                       std::vector<uint8_t>& out, size_t& appended, int64_t& next_offset) const;
   // Length of whole committed batches from pos below end_offset within max_bytes (at least
   // one).

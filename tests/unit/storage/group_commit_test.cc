@@ -228,32 +228,5 @@ TEST(GroupCommit, CloseWritesEverythingQueued) {
   EXPECT_EQ(engine->get_or_create(sid())->latest_offset(), 500);
 }
 
-// Far more than the 64 MiB queue bound in flight: appenders are held back, nothing is lost.
-TEST(GroupCommit, BackpressureBoundsTheQueue) {
-  TempDir dir;
-  auto engine = open_engine(dir.path());
-  StreamConfig cfg = small_config(FsyncPolicy::Never);
-  cfg.segment_bytes = 256 << 20;
-  auto s = engine->get_or_create(sid(), &cfg);
-  const std::string big(4 << 20, 'b');
-  Latch latch;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 10; ++i) {
-        AppendRecord rec;
-        rec.value = big;
-        s->append(std::span(&rec, 1), [&](const AppendResult& r) {
-          EXPECT_TRUE(r.status.ok());
-          latch.hit();
-        });
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  latch.wait_for(40);
-  EXPECT_EQ(s->latest_offset(), 40);
-}
-
 }  // namespace
 }  // namespace unimq::storage::test
