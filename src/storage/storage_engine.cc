@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,10 +47,25 @@ std::vector<std::string> list_dir(const std::string& path) {
   return out;
 }
 
-// Creates the journal root, checks FORMAT and that files can be created there.
-Status prepare_journal_dir(const std::string& root) {
+// Creates the journal root, checks FORMAT and that files can be created there, and takes
+// the directory lock (lock_fd) so two brokers never write the same journal.
+Status prepare_journal_dir(const std::string& root, int& lock_fd) {
   Status st = journal::make_dirs(root);
   if (!st.ok()) return st;
+  const std::string lock_path = root + "/.lock";
+  lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return journal::errno_status("cannot create", lock_path, errno);
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(lock_fd);
+    lock_fd = -1;
+    if (err == EWOULDBLOCK) {
+      return Status::Error(Errc::IoError, lock_path +
+                                              " is locked: another process (or engine) "
+                                              "is using this journal");
+    }
+    return journal::errno_status("cannot lock", lock_path, err);
+  }
   const std::string format_path = root + "/" + journal::kFormatFileName;
   std::string text;
   st = journal::read_small_file(format_path, text);
@@ -83,7 +99,11 @@ class Engine : public StorageEngine {
     size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 2, 8);
     writers_ = std::make_shared<journal::WriterPool>(threads);
   }
-  ~Engine() override { close(); }
+  ~Engine() override {
+    close();
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the directory lock
+  }
+  void set_lock_fd(int fd) { lock_fd_ = fd; }
 
   Backend backend_for(const std::string& ns) const {
     auto it = opts_.backend_by_namespace.find(ns);
@@ -277,6 +297,7 @@ class Engine : public StorageEngine {
   std::map<Key, Entry> streams_;
   bool closed_ = false;
   std::thread retention_thread_;
+  int lock_fd_ = -1;
 };
 
 }  // namespace
@@ -284,18 +305,21 @@ class Engine : public StorageEngine {
 Status StorageEngine::open(EngineOptions opts, std::unique_ptr<StorageEngine>& out) {
   bool uses_journal = opts.default_backend == Backend::Journal;
   for (const auto& [ns, b] : opts.backend_by_namespace) uses_journal |= b == Backend::Journal;
+  int lock_fd = -1;
   if (uses_journal) {
     if (opts.data_dir.empty()) {
       return Status::Error(Errc::InvalidArgument, "storage: data_dir is required for the journal");
     }
     const std::string root = opts.data_dir + "/journal";
-    Status st = prepare_journal_dir(root);
+    Status st = prepare_journal_dir(root, lock_fd);
     if (!st.ok()) {
+      if (lock_fd >= 0) ::close(lock_fd);
       return Status::Error(st.code == Errc::InvalidArgument ? st.code : Errc::IoError,
                            "storage: journal directory " + root + " is not usable: " + st.message);
     }
   }
   auto engine = std::make_unique<Engine>(std::move(opts));
+  engine->set_lock_fd(lock_fd);
   if (uses_journal) {
     Status st = engine->recover_all();
     if (!st.ok()) return st;

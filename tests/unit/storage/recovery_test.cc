@@ -247,6 +247,19 @@ TEST(Recovery, UnwritableDataDirIsAnIoErrorWithPathAndReason) {
   EXPECT_TRUE(StorageEngine::open(opts, engine).ok());
 }
 
+TEST(Recovery, OneEnginePerDataDir) {
+  TempDir dir;
+  auto first = open_engine(dir.path());
+  EngineOptions opts;
+  opts.data_dir = dir.path();
+  std::unique_ptr<StorageEngine> second;
+  Status st = StorageEngine::open(opts, second);
+  EXPECT_EQ(st.code, Errc::IoError);
+  EXPECT_NE(st.message.find("locked"), std::string::npos) << st.message;
+  first.reset();
+  EXPECT_TRUE(StorageEngine::open(opts, second).ok());
+}
+
 TEST(Recovery, NewerFormatIsRefused) {
   TempDir dir;
   { open_engine(dir.path()); }
