@@ -68,7 +68,7 @@ fi
 
 # Arguments of each scenario (besides --port/--broker-pid/--json).
 LOAD="--publishers 4 --subscribers 4 --payload 100 --duration $DURATION --warmup $WARMUP"
-LOAD="$LOAD --inflight 100 --max-outstanding 1000 --drain 5 --threads $THREADS"
+LOAD="$LOAD --inflight 100 --max-outstanding 10000 --drain 5 --threads $THREADS"
 scenario_args() {
   case "$1" in
     qos0_pairs) echo "$LOAD --qos 0 --topic-mode pairs" ;;

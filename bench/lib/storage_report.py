@@ -23,6 +23,13 @@ def num(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
+def cpu(r):
+    """Process CPU during the run, in % of one core (the machine has few, shared cores)."""
+    if "cpu_s" not in r or not r.get("seconds"):
+        return "n/a"
+    return f"{100 * r['cpu_s'] / r['seconds']:.0f}%"
+
+
 def ok(records, name):
     r = records.get(name)
     return r if r and r.get("ok") else None
@@ -112,7 +119,7 @@ def main():
     ]
 
     header = ["fsync", "record", "batch", "writers", "MB/s", "records/s", "appends/s",
-              "fdatasync/s", "appends/fdatasync", "p50 us", "p99 us", "vs raw at start"]
+              "fdatasync/s", "appends/fdatasync", "p50 us", "p99 us", "CPU", "vs raw at start"]
     rows = []
     for name, r in records.items():
         if name.startswith("raw_") or name.startswith("pair") or name == "summary":
@@ -127,7 +134,7 @@ def main():
         rows.append([r["fsync"], f"{r['record_size']} B", str(r["batch"]), str(r["writers"]),
                      num(r["mb_s"], 1), num(r["records_s"]), num(r["appends_s"]),
                      num(r["fsyncs_s"]), num(r["appends_per_fsync"], 1),
-                     num(r["lat_p50_us"]), num(r["lat_p99_us"]), vs])
+                     num(r["lat_p50_us"]), num(r["lat_p99_us"]), cpu(r), vs])
 
     never = pairs(records, a.pairs, "never")
     always = pairs(records, a.pairs, "always")

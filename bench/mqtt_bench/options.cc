@@ -61,8 +61,9 @@ Options parse_options(int argc, char** argv) {
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   app.add_option("--max-outstanding", o.max_outstanding,
-                 "Max messages a publisher may be ahead of its slowest subscriber (end-to-end "
-                 "flow control against broker/kernel buffer bloat; 0 = open loop)")
+                 "Max messages published but not yet received, per subscriber (split evenly "
+                 "over the publishers feeding it): end-to-end flow control against broker and "
+                 "kernel buffer bloat; 0 = open loop")
       ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   app.add_option("--threads", o.threads, "Client io threads")
@@ -77,6 +78,10 @@ Options parse_options(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--broker-pid", o.broker_pid, "Report VmRSS of this broker process");
   app.add_option("--topic-prefix", o.topic_prefix, "First topic level")->capture_default_str();
+  app.add_option("--client-id-prefix", o.client_id_prefix,
+                 "Client ids are PREFIX-p<i> / -s<j> / -i<k>: the same ids every run, so a "
+                 "broker that places sessions by client id sees the same layout every time")
+      ->capture_default_str();
   app.add_flag("--json", o.json, "Print the result as one JSON line on stdout");
   try {
     app.parse(argc, argv);

@@ -21,13 +21,14 @@ struct Options {
   double rate = 0.0;       // total msgs/s over all publishers, 0 = unlimited
   TopicMode topic_mode = TopicMode::Pairs;
   int version = 4;                // MQTT protocol level: 4 (3.1.1) or 5
-  int max_outstanding = 1000;     // end-to-end window per publisher, 0 = open loop
+  int max_outstanding = 10000;    // end-to-end window per subscriber, 0 = open loop
   int inflight = 100;             // max unacknowledged QoS 1/2 PUBLISH per publisher
   int threads = 2;                // client io threads (one io_context each)
   int connections_idle = 0;       // idle connections to open and hold
   int connect_concurrency = 100;  // max simultaneous connection attempts
   int broker_pid = 0;             // read VmRSS of this process when > 0
   std::string topic_prefix = "mb";
+  std::string client_id_prefix = "mb";  // ids are <prefix>-p<i>, -s<j>, -i<k>
   bool json = false;
 };
 

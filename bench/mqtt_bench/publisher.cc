@@ -1,9 +1,7 @@
 #include "publisher.h"
 
-#include <unistd.h>
 #include <algorithm>
 #include <chrono>
-
 #include <utility>
 
 #include "payload.h"
@@ -21,8 +19,7 @@ constexpr uint8_t kIdAwaitComp = 2;  // PUBCOMP (QoS 2)
 
 Publisher::Publisher(asio::io_context& io, const Options& opt, const RunState& run, uint32_t id,
                      std::string topic, double rate, uint64_t start_offset_ns)
-    : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-p" + std::to_string(id), 60,
-                 64 * 1024),
+    : Connection(io, opt, opt.client_id_prefix + "-p" + std::to_string(id), 60, 64 * 1024),
       run_(run),
       id_(id),
       rate_(rate),
@@ -104,10 +101,10 @@ void Publisher::fill() {
 }
 
 uint64_t Publisher::end_to_end_limit() const {
-  if (watchers_.empty() || opt_.max_outstanding <= 0) return UINT64_MAX;
+  if (watchers_.empty() || e2e_window_ == 0) return UINT64_MAX;
   uint64_t slowest = UINT64_MAX;
   for (const auto* w : watchers_) slowest = std::min(slowest, w->load(std::memory_order_relaxed));
-  return slowest + static_cast<uint64_t>(opt_.max_outstanding);
+  return slowest + e2e_window_;
 }
 
 void Publisher::arm_pacer() {

@@ -28,9 +28,12 @@ class Publisher : public Connection {
   Publisher(asio::io_context& io, const Options& opt, const RunState& run, uint32_t id,
             std::string topic, double rate, uint64_t start_offset_ns);
 
-  // Before start: a subscriber counter (highest seq + 1 received from this publisher) that
-  // bounds how far ahead this publisher may run (--max-outstanding).
-  void watch(const std::atomic<uint64_t>* progress) { watchers_.push_back(progress); }
+  // Before start: a subscriber counter (highest seq + 1 received from this publisher); the
+  // publisher never runs more than `window` messages ahead of the slowest one it watches.
+  void watch(const std::atomic<uint64_t>* progress, uint64_t window) {
+    watchers_.push_back(progress);
+    e2e_window_ = window;
+  }
 
   // Thread-safe: begins publishing (posted to the io thread).
   void start_publishing();
@@ -73,6 +76,7 @@ class Publisher : public Connection {
   asio::steady_timer pacer_;
   bool pacer_armed_ = false;
   std::vector<const std::atomic<uint64_t>*> watchers_;
+  uint64_t e2e_window_ = 0;         // 0 = unbounded
   asio::steady_timer window_poll_;  // retries fill() while the end-to-end window is full
   bool window_poll_armed_ = false;
   mqtt::Packet scratch_;

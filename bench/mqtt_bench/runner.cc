@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <chrono>
 #include <cstdio>
@@ -28,8 +29,8 @@ using Clock = std::chrono::steady_clock;
 class IdleConnection : public Connection {
  public:
   IdleConnection(asio::io_context& io, const Options& opt, int id)
-      : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-i" + std::to_string(id), 300,
-                   512) {}  // idle clients only receive CONNACK and PINGRESP
+      : Connection(io, opt, opt.client_id_prefix + "-i" + std::to_string(id), 300, 512) {
+  }  // idle clients only receive CONNACK and PINGRESP
 
  protected:
   void on_packet(const mqtt::FixedHeader& h, std::span<const uint8_t>) override {
@@ -264,9 +265,20 @@ Result run_bench(const Options& opt) {
                                                publish_topic(opt, static_cast<int>(i)),
                                                per_pub_rate, offset));
   }
+  // --max-outstanding is per subscriber: split it over the publishers feeding the busiest one.
+  int max_fan_in = 0;
+  for (int j = 0; j < opt.subscribers; ++j) {
+    int fan_in = 0;
+    for (uint32_t i = 0; i < pub_count; ++i) fan_in += feeds(opt, static_cast<int>(i), j);
+    max_fan_in = std::max(max_fan_in, fan_in);
+  }
+  const uint64_t window =
+      opt.max_outstanding > 0 && max_fan_in > 0
+          ? std::max<uint64_t>(1, static_cast<uint64_t>(opt.max_outstanding) / max_fan_in)
+          : 0;
   for (uint32_t i = 0; i < pub_count; ++i) {
     for (int j = 0; j < opt.subscribers; ++j)
-      if (feeds(opt, static_cast<int>(i), j)) pubs[i]->watch(subs[j]->progress(i));
+      if (feeds(opt, static_cast<int>(i), j)) pubs[i]->watch(subs[j]->progress(i), window);
   }
   if (std::string err = connect_all(opt, pubs, ep, 30); !err.empty()) {
     finish(err);

@@ -1,7 +1,5 @@
 #include "subscriber.h"
 
-#include <unistd.h>
-
 #include <utility>
 
 #include "payload.h"
@@ -11,8 +9,7 @@ namespace unimq::bench {
 
 Subscriber::Subscriber(asio::io_context& io, const Options& opt, const RunState& run, uint32_t id,
                        std::vector<std::string> filters, uint32_t publisher_count)
-    : Connection(io, opt, "mb-" + std::to_string(::getpid()) + "-s" + std::to_string(id), 60,
-                 256 * 1024),
+    : Connection(io, opt, opt.client_id_prefix + "-s" + std::to_string(id), 60, 256 * 1024),
       run_(run),
       filters_(std::move(filters)),
       next_seq_(publisher_count, 0),
