@@ -11,6 +11,7 @@
 #        BENCH_BROKERS="mosquitto unimq"   BENCH_SCENARIOS="qos0_pairs ... idle_conns"
 #        BENCH_RESULTS=build/bench-results.jsonl   MOSQUITTO=/usr/sbin/mosquitto
 #        MQTT_BENCH=BUILD_DIR/mqtt_bench   UNIMQ_BIN=BUILD_DIR/unimq   (binaries to use)
+#        BENCH_COMMIT=<label>  recorded instead of `git rev-parse --short HEAD` (+dirty)
 #        UNIMQ_ARGS="--set mqtt.max_inflight=64"   extra flags for `unimq server`
 set -euo pipefail
 
@@ -82,8 +83,12 @@ scenario_args() {
   esac
 }
 
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null; then COMMIT="$COMMIT+dirty"; fi
+if [[ -n "${BENCH_COMMIT:-}" ]]; then
+  COMMIT=$BENCH_COMMIT  # e.g. when benchmarking an exported tree
+else
+  COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if ! git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null; then COMMIT="$COMMIT+dirty"; fi
+fi
 MOSQ_VERSION=$("$MOSQUITTO" -h 2>/dev/null | sed -n 's/^mosquitto version \([^ ]*\).*/\1/p' || true)
 export BENCH_COMMIT=$COMMIT BENCH_MOSQUITTO_VERSION=${MOSQ_VERSION:-?}
 export BENCH_LOAD_BEFORE
