@@ -155,4 +155,4 @@ bench "raw_fsync_loop_pair$((PAIRS + 1))" --raw-fsync --seconds "$PAIR_SECONDS"
 python3 "$ROOT/bench/lib/storage_report.py" "$WORK/results.jsonl" --pairs "$PAIRS" \
   --summary "$WORK/summary.json" --machine "$(nproc) cores, disk $DISK ($FSTYPE)" --commit "$COMMIT" --duration "$DURATION"
 record summary "$(cat "$WORK/summary.json")"
-echo "storage bench: raw results appended to $RESULTS" >&2
+echo "storage bench: done in ${SECONDS}s; raw results appended to $RESULTS" >&2
