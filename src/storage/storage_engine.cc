@@ -135,12 +135,14 @@ class Engine : public StorageEngine {
           spdlog::warn("journal: ignoring unexpected directory {}/{}", ns_dir, dir);
           continue;
         }
-        try {
-          id.partition = uint32_t(std::stoul(dir.substr(dash + 1)));
-        } catch (...) {
+        const std::string part = dir.substr(dash + 1);
+        if (part.empty() || part.size() > 10 ||
+            part.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoull(part) > UINT32_MAX) {
           spdlog::warn("journal: ignoring unexpected directory {}/{}", ns_dir, dir);
           continue;
         }
+        id.partition = uint32_t(std::stoull(part));
         std::shared_ptr<JournalStream> js;
         Status st = JournalStream::open(stream_dir(id), id, opts_.default_stream, writers_, js);
         if (!st.ok()) {
