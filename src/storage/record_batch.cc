@@ -117,6 +117,17 @@ Status validate_batch(std::span<const uint8_t> batch) {
   return Status::Ok();
 }
 
+Status validate_producer_batch(std::span<const uint8_t> batch) {
+  Status st = validate_batch(batch);
+  if (!st.ok()) return st;
+  BatchHeader h;
+  parse_batch_header(batch, h);
+  if (h.record_count < 1 || int64_t(h.record_count) != int64_t(h.last_offset_delta) + 1) {
+    return corrupt("recordCount does not match lastOffsetDelta");
+  }
+  return Status::Ok();
+}
+
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
   put64(batch.data(), uint64_t(base_offset));
 }

@@ -54,6 +54,9 @@ uint32_t crc32c(const uint8_t* data, size_t len, uint32_t crc = 0);
 Status parse_batch_header(std::span<const uint8_t> bytes, BatchHeader& out);
 // Full validation: header sane, length fits, magic 2, CRC32C matches.
 Status validate_batch(std::span<const uint8_t> batch);
+// validate_batch plus what a batch being appended must satisfy: at least one record and
+// recordCount == lastOffsetDelta + 1 (the log assigns dense offsets).
+Status validate_producer_batch(std::span<const uint8_t> batch);
 // Rewrites baseOffset in place (CRC stays valid).
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 // Encodes records as one uncompressed batch (offsets relative, base offset 0) appended to out.

@@ -39,7 +39,7 @@ Status fsync_dir(const std::string& path) {
   return rc == 0 ? Status::Ok() : errno_status("cannot fsync directory", path, err);
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data) {
+Status write_file_atomic(const std::string& path, std::string_view data, bool durable) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status("cannot create", tmp, errno);
@@ -55,7 +55,7 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     }
     done += size_t(n);
   }
-  if (::fdatasync(fd) != 0) {
+  if (durable && ::fdatasync(fd) != 0) {
     int err = errno;
     ::close(fd);
     remove_file(tmp);
@@ -67,6 +67,7 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     remove_file(tmp);
     return errno_status("cannot rename to", path, err);
   }
+  if (!durable) return Status::Ok();
   size_t slash = path.rfind('/');
   return fsync_dir(slash == std::string::npos ? "." : path.substr(0, slash));
 }

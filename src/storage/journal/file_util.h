@@ -17,8 +17,9 @@ Status errno_status(std::string_view what, const std::string& path, int err);
 Status make_dirs(const std::string& path);
 // fsync of a directory, so created/renamed/removed entries are durable.
 Status fsync_dir(const std::string& path);
-// Writes via "<path>.tmp" + fsync + rename + directory fsync.
-Status write_file_atomic(const std::string& path, std::string_view data);
+// Writes via "<path>.tmp" + rename; durable = fdatasync the file before the rename and the
+// directory after it. Caches (index files) skip that: a torn one fails validation later.
+Status write_file_atomic(const std::string& path, std::string_view data, bool durable = true);
 // Whole file into out (index files, small metadata); NotFound if it does not exist.
 Status read_small_file(const std::string& path, std::string& out);
 // Removes a file; a missing file is not an error.

@@ -112,7 +112,7 @@ void JournalStream::append(std::span<const AppendRecord> records, AppendCallback
 
 void JournalStream::append_batch(std::vector<uint8_t> batch, AppendCallback done) {
   Pending p;
-  p.status = validate_batch(batch);
+  p.status = validate_producer_batch(batch);
   p.batch = std::move(batch);
   p.done = std::move(done);
   enqueue(std::move(p));

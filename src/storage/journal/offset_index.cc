@@ -53,7 +53,7 @@ Status OffsetIndex::write_file(const std::string& path) const {
       p += kIndexEntrySize;
     }
   }
-  return write_file_atomic(path, data);
+  return write_file_atomic(path, data, /*durable=*/false);  // a cache: rebuilt if torn
 }
 
 bool OffsetIndex::load_file(const std::string& path, uint64_t log_size, std::string& why) {

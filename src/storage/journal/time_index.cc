@@ -54,7 +54,7 @@ Status TimeIndex::write_file(const std::string& path) const {
       p += kTimeIndexEntrySize;
     }
   }
-  return write_file_atomic(path, data);
+  return write_file_atomic(path, data, /*durable=*/false);  // a cache: rebuilt if torn
 }
 
 bool TimeIndex::load_file(const std::string& path, uint32_t max_rel, std::string& why) {

@@ -58,7 +58,7 @@ void MemoryStream::append(std::span<const AppendRecord> records, AppendCallback 
 }
 
 void MemoryStream::append_batch(std::vector<uint8_t> batch, AppendCallback done) {
-  Status st = validate_batch(batch);
+  Status st = validate_producer_batch(batch);
   AppendResult r = st.ok() ? store(std::move(batch)) : failed(st);
   if (done) done(r);
 }

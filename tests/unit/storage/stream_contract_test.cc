@@ -106,6 +106,16 @@ TEST_P(StreamContract, PrebuiltBatchesAreValidatedAndRenumbered) {
   s->append_batch(corrupt, [&](const AppendResult& res) { bad.set_value(res); });
   EXPECT_EQ(bad.get_future().get().status.code, Errc::CorruptBatch);
 
+  // A valid CRC but offsets that do not match the record count: rejected too.
+  std::vector<uint8_t> sparse = batch;
+  sparse[26] = 5;  // lastOffsetDelta 5 with one record
+  uint32_t c = crc32c(sparse.data() + kBatchCrcCoveredFrom, sparse.size() - kBatchCrcCoveredFrom);
+  for (int i = 0; i < 4; ++i) sparse[kBatchCrcOffset + size_t(i)] = uint8_t(c >> (24 - 8 * i));
+  ASSERT_TRUE(validate_batch(sparse).ok());
+  std::promise<AppendResult> bad2;
+  s->append_batch(sparse, [&](const AppendResult& res) { bad2.set_value(res); });
+  EXPECT_EQ(bad2.get_future().get().status.code, Errc::CorruptBatch);
+
   std::promise<AppendResult> good;
   s->append_batch(batch, [&](const AppendResult& res) { good.set_value(res); });
   AppendResult res = good.get_future().get();
