@@ -194,6 +194,8 @@ Status JournalStream::truncate(int64_t offset) {
       victims.assign(segments_.begin() + ptrdiff_t(idx) + 1, segments_.end());
       segments_.resize(idx + 1);
       st = seg->truncate_to(pos ? *pos : seg->committed_size());
+      // A sealed segment becoming active again starts its segment_ms clock now.
+      if (seg->state().roll_base_ms == 0) seg->set_roll_base(wall_ms());
     }
     next_offset_.store(segments_.back()->next_offset(), std::memory_order_release);
     if (log_start_.load() > next_offset_.load()) {

@@ -173,16 +173,24 @@ TEST(Journal, DeleteBeforeAndTruncatePersistAcrossRestarts) {
     EXPECT_EQ(s->latest_offset(), 7);
     EXPECT_FALSE(fs::exists(seg_file(dir.path(), 9, ".log")));
     EXPECT_FALSE(fs::exists(seg_file(dir.path(), 6, ".index")));  // active again
+    EXPECT_EQ(append_values(*s, 1), 7);  // goes into [6-]: no roll because it was sealed
+    EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3, 6}));
+    ASSERT_TRUE(s->truncate(7).ok());
   }
   auto engine = open_engine(dir.path(), Backend::Journal, cfg);
   auto s = engine->get_or_create(sid(), &cfg);
   EXPECT_EQ(s->earliest_offset(), 4);
   EXPECT_EQ(s->latest_offset(), 7);
   EXPECT_EQ(append_values(*s, 1, 0, "new"), 7);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3, 6}));
   std::vector<Record> all = read_all(*s, 4);
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all.front().offset, 4);
   EXPECT_EQ(all.back().value, "new0");
+  // [3-5] was sealed by recovery: truncated into, it becomes active without rolling at once.
+  ASSERT_TRUE(s->truncate(5).ok());
+  EXPECT_EQ(append_values(*s, 1), 5);
+  EXPECT_EQ(js(s).segment_bases(), (std::vector<int64_t>{3}));
   // Truncating below the start empties the log and restarts it at that offset.
   ASSERT_TRUE(s->truncate(2).ok());
   EXPECT_EQ(s->latest_offset(), 2);
