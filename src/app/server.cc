@@ -11,6 +11,7 @@
 #include "app/cli.h"
 #include "app/mqtt_wiring.h"
 #include "app/storage_wiring.h"
+#include "storage/storage_engine.h"
 #include "metrics/registry.h"
 #include "net/event_loop.h"
 #include "net/listener.h"

@@ -35,7 +35,7 @@ def restart(request, old: Broker, kill: bool = False) -> Broker:
 
 def persistent(mqtt, b, client_id, version=4):
     if version == 5:
-        return mqtt(b, 5, client_id=client_id,
+        return mqtt(b, 5, client_id=client_id, clean=False,
                     connect_props={"SessionExpiryInterval": 3600})
     return mqtt(b, 4, client_id=client_id, clean=False)
 
@@ -170,9 +170,12 @@ def test_acked_messages_survive_kill9(request, broker_factory, mqtt):
             if mid in mids:
                 acked.add(mids.pop(mid))
 
+    connected = threading.Event()
     pub.on_publish = on_publish
+    pub.on_connect = lambda client, userdata, flags, rc: connected.set()
     pub.connect(b.host, b.port)
     pub.loop_start()
+    assert connected.wait(5), "publisher got no CONNACK"
     stop = threading.Event()
 
     def publish_loop():
@@ -190,14 +193,14 @@ def test_acked_messages_survive_kill9(request, broker_factory, mqtt):
 
     t = threading.Thread(target=publish_loop)
     t.start()
-    harness.wait_until(lambda: len(acked) >= 300, timeout=20)
+    harness.wait_until(lambda: len(acked) >= 2000, timeout=20)
     b2 = restart(request, b, kill=True)  # SIGKILL mid-stream
     stop.set()
     t.join(10)
     pub.loop_stop()
     with lock:
         acked_now = set(acked)
-    assert len(acked_now) >= 300
+    assert len(acked_now) >= 2000
 
     sub2 = persistent(mqtt, b2, "crash-sub")
     assert sub2.connack["session_present"]
