@@ -158,20 +158,13 @@ def test_acked_messages_survive_kill9(request, broker_factory, mqtt):
     sub.subscribe("crash/#", 1)
     sub.disconnect()
 
-    acked = set()
-    lock = threading.Lock()
-    mids = {}
+    # (payload, MQTTMessageInfo): is_published() turns true when the PUBACK arrives. No lock
+    # of ours around paho: paho calls back into user code while holding its own mutex.
+    sent = []
     pub = paho.Client(client_id="crash-pub", protocol=paho.MQTTv311)
     pub.max_inflight_messages_set(64)
     pub.max_queued_messages_set(0)
-
-    def on_publish(client, userdata, mid):
-        with lock:
-            if mid in mids:
-                acked.add(mids.pop(mid))
-
     connected = threading.Event()
-    pub.on_publish = on_publish
     pub.on_connect = lambda client, userdata, flags, rc: connected.set()
     pub.connect(b.host, b.port)
     pub.loop_start()
@@ -179,28 +172,30 @@ def test_acked_messages_survive_kill9(request, broker_factory, mqtt):
     stop = threading.Event()
 
     def publish_loop():
-        i = 0
-        while not stop.is_set() and i < 200000:
+        for i in range(200000):
+            if stop.is_set():
+                break
             payload = b"msg-%d" % i
-            with lock:
-                info = pub.publish("crash/t", payload, 1)
-                if info.rc != paho.MQTT_ERR_SUCCESS:
-                    break
-                mids[info.mid] = payload
-            i += 1
-            if len(mids) > 500:
+            info = pub.publish("crash/t", payload, 1)
+            if info.rc != paho.MQTT_ERR_SUCCESS:
+                break
+            sent.append((payload, info))
+            if i % 256 == 0:
                 time.sleep(0.001)
+
+    def acked():
+        return {p for p, info in list(sent) if info.is_published()}
 
     t = threading.Thread(target=publish_loop)
     t.start()
-    harness.wait_until(lambda: len(acked) >= 2000, timeout=20)
+    harness.wait_until(lambda: len(acked()) >= 2000, timeout=20)
     b2 = restart(request, b, kill=True)  # SIGKILL mid-stream
     stop.set()
     t.join(10)
     pub.loop_stop()
-    with lock:
-        acked_now = set(acked)
+    acked_now = acked()
     assert len(acked_now) >= 2000
+    assert len(acked_now) < len(sent), "the kill did not land mid-stream"
 
     sub2 = persistent(mqtt, b2, "crash-sub")
     assert sub2.connack["session_present"]
