@@ -46,6 +46,8 @@ test: build
 
 bench: build
 	bash bench/run.sh $(BUILD)
+	bash bench/storage.sh $(BUILD)
+	bash bench/mqtt_journal.sh $(BUILD)
 
 format:
 	find src tests bench tools -name '*.cc' -o -name '*.h' | xargs clang-format -i
