@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+
 #include <future>
 #include <thread>
+#include "core/clock.h"
 
 #include "net/event_loop.h"
 #include "net/timer.h"
@@ -15,11 +17,7 @@
 namespace unimq::mqtt {
 
 namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 // Runs fn on every loop and waits for all (admin and shutdown paths, never hot).
 template <typename T>
@@ -47,9 +45,9 @@ MqttBroker::MqttBroker(net::EventLoopGroup& loops, MqttOptions opts)
   metrics::global_registry().gauge_fn("unimq_retained_messages", "Retained messages", {},
                                       [this] { return double(retained_.size()); });
   metrics::global_registry().gauge_fn("unimq_uptime_seconds", "Seconds since start", {}, [this] {
-    return double(now_ms() - started_at_ms_) / 1000.0;
+    return double(wall_ms() - started_at_ms_) / 1000.0;
   });
-  started_at_ms_ = now_ms();
+  started_at_ms_ = wall_ms();
 }
 
 MqttBroker::~MqttBroker() = default;
@@ -112,14 +110,14 @@ void MqttBroker::publish_sys() {
     m->topic = base + leaf;
     m->payload = std::move(value);
     m->retain = true;
-    m->timestamp_ms = now_ms();
+    m->timestamp_ms = wall_ms();
     s0.route(m);
   };
   auto total = [](std::array<metrics::Counter*, 3>& c) {
     return c[0]->value() + c[1]->value() + c[2]->value();
   };
   pub("version", opts_.version);
-  pub("uptime", std::to_string((now_ms() - started_at_ms_) / 1000));
+  pub("uptime", std::to_string((wall_ms() - started_at_ms_) / 1000));
   pub("clients/connected", std::to_string(metrics_.connections.value()));
   pub("clients/total", std::to_string(metrics_.sessions.value()));
   pub("messages/received", std::to_string(total(metrics_.received)));

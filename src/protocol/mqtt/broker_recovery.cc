@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+
 #include <future>
+#include "core/clock.h"
 
 #include "net/event_loop.h"
 #include "protocol/mqtt/broker.h"
@@ -14,11 +16,7 @@
 namespace unimq::mqtt {
 
 namespace {
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 // Runs fn(shard) on every shard's loop and waits for all.
 void on_every_shard(MqttBroker& b, const std::function<void(Shard&)>& fn) {
@@ -119,12 +117,13 @@ void MqttBroker::recover() {
     });
   });
 
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
-  spdlog::info("recovered {} session(s), {} retained message(s), {} delayed publish(es), "
-               "{} queued message(s) replayed from the journal in {} ms",
-               sessions.size(), retained, delayed, replayed.load(), ms);
+  spdlog::info(
+      "recovered {} session(s), {} retained message(s), {} delayed publish(es), "
+      "{} queued message(s) replayed from the journal in {} ms",
+      sessions.size(), retained, delayed, replayed.load(), ms);
 }
 
 }  // namespace unimq::mqtt

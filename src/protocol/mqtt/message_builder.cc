@@ -2,14 +2,12 @@
 
 #include <chrono>
 
+#include "core/clock.h"
+
 namespace unimq::mqtt {
 
 namespace {
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 void copy_props(const Properties& in, core::Message& m) {
   m.props.payload_format = in.payload_format_indicator;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
 #include "protocol/mqtt/broker.h"
@@ -136,10 +137,7 @@ void Shard::deliver_local(const core::MessagePtr& msg, const Delivery& d) {
 void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string store_key) {
   uint64_t id = ++next_delayed_;
   if (store_key.empty() && broker_.store()) {
-    auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count() +
-               int64_t(delay_s) * 1000;
+    auto due = core::wall_ms() + int64_t(delay_s) * 1000;
     store_key = broker_.store()->put_delayed(due, *msg);
   }
   auto timer = std::make_unique<net::Timer>(loop_);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/topic.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
@@ -31,11 +32,7 @@ void Shard::persist_session(Session& s) {
   p.client_id = s.client_id();
   p.version = static_cast<int>(s.version);
   p.expiry_interval = s.expiry_interval;
-  p.disconnected_at_ms =
-      s.connected() ? 0
-                    : std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  p.disconnected_at_ms = s.connected() ? 0 : core::wall_ms();
   p.username = s.username;
   for (auto& [key, sub] : s.subscriptions) p.subscriptions.emplace_back(key, sub);
   p.will = s.stored_will();

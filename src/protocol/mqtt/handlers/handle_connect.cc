@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "core/clock.h"
 #include "core/topic.h"
 #include "net/event_loop.h"
 #include "protocol/mqtt/broker.h"
@@ -42,9 +43,9 @@ void MqttConnection::handle_connect(Connect& c) {
     client_max_packet_ = c.props.maximum_packet_size.value_or(0);
     client_alias_max_ = c.props.topic_alias_maximum.value_or(0);
     if (c.props.authentication_method) {
-      return reject_connect(reason::BadAuthenticationMethod, 0,
-                            "authentication method " + *c.props.authentication_method +
-                                " not supported");
+      return reject_connect(
+          reason::BadAuthenticationMethod, 0,
+          "authentication method " + *c.props.authentication_method + " not supported");
     }
   }
   if (client_id_.empty()) {
@@ -57,8 +58,7 @@ void MqttConnection::handle_connect(Connect& c) {
   }
   if (c.version != Version::V5 && c.keep_alive > o.max_keepalive) {
     // 3.1.1 cannot tell the client another keep-alive; Mosquitto refuses it the same way.
-    return reject_connect(0, connack_v3::IdentifierRejected,
-                          "keep-alive above the server maximum");
+    return reject_connect(0, connack_v3::IdentifierRejected, "keep-alive above the server maximum");
   }
   if (c.will) {
     if (!core::valid_topic_name(c.will->topic)) {
@@ -135,9 +135,7 @@ void MqttConnection::finish_connect(Connect c) {
   s->version = c.version;
   s->clean_start = c.clean_start;
   s->username = c.username.value_or("");
-  s->connected_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  s->connected_at_ms = core::wall_ms();
   s->send_window = std::min<uint16_t>(client_receive_max_, o.max_inflight);
 
   keep_alive_ = c.keep_alive;
@@ -187,10 +185,10 @@ void MqttConnection::finish_connect(Connect c) {
     }
   }
   send(ack);
-  spdlog::info("client_id={} peer={} connected version={} clean_start={} keep_alive={} "
-               "session_present={} shard={}",
-               client_id_, conn_.peer(), int(c.version), c.clean_start, keep_alive_, present,
-               shard.index());
+  spdlog::info(
+      "client_id={} peer={} connected version={} clean_start={} keep_alive={} "
+      "session_present={} shard={}",
+      client_id_, conn_.peer(), int(c.version), c.clean_start, keep_alive_, present, shard.index());
   start_keepalive();
   s->resend_inflight();
   s->pump();

@@ -1,18 +1,16 @@
 #include "protocol/mqtt/persistence/message_record.h"
 
 #include <chrono>
+
 #include <charconv>
+#include "core/clock.h"
 
 namespace unimq::mqtt {
 
 namespace {
 constexpr std::string_view kPrefix = "$mqtt.";
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
 int64_t to_int(std::string_view s) {
   int64_t v = 0;
@@ -47,8 +45,8 @@ void to_record(const core::Message& m, RecordScratch& out) {
     r.headers.emplace_back("$mqtt.correlation_data", *m.props.correlation_data);
   }
   if (m.expires_at) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*m.expires_at -
-                                                                      core::Clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*m.expires_at - core::Clock::now());
     r.headers.emplace_back("$mqtt.expiry_ms", own(std::to_string(wall_ms() + left.count())));
   }
   for (auto& [k, v] : m.props.user_properties) r.headers.emplace_back(k, v);

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+
 #include <nlohmann/json.hpp>
+#include "core/clock.h"
 
 #include "protocol/mqtt/persistence/message_record.h"
 
@@ -18,29 +20,27 @@ const std::string kCursor = "mqtt/c/";
 const std::string kRetained = "mqtt/r/";
 const std::string kDelayed = "mqtt/d/";
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using core::wall_ms;
 
-json::binary_t bin(std::string_view s) { return json::binary_t(std::vector<uint8_t>(s.begin(), s.end())); }
+json::binary_t bin(std::string_view s) {
+  return json::binary_t(std::vector<uint8_t>(s.begin(), s.end()));
+}
 std::string str(const json& j) {
   const auto& b = j.get_binary();
   return std::string(b.begin(), b.end());
 }
 
 json message_json(const core::Message& m) {
-  json j = {{"t", m.topic}, {"p", bin(m.payload)}, {"q", m.qos}, {"r", m.retain},
-            {"ts", m.timestamp_ms}};
+  json j = {
+      {"t", m.topic}, {"p", bin(m.payload)}, {"q", m.qos}, {"r", m.retain}, {"ts", m.timestamp_ms}};
   if (m.props.payload_format) j["pf"] = *m.props.payload_format;
   if (m.props.content_type) j["ct"] = *m.props.content_type;
   if (m.props.response_topic) j["rt"] = *m.props.response_topic;
   if (m.props.correlation_data) j["cd"] = bin(*m.props.correlation_data);
   if (!m.props.user_properties.empty()) j["up"] = m.props.user_properties;
   if (m.expires_at) {
-    j["x"] = wall_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                             *m.expires_at - core::Clock::now())
+    j["x"] = wall_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(*m.expires_at -
+                                                                               core::Clock::now())
                              .count();
   }
   return j;
@@ -61,7 +61,8 @@ core::MessagePtr message_from(const json& j) {
     m->props.user_properties = j["up"].get<std::vector<std::pair<std::string, std::string>>>();
   }
   if (j.contains("x")) {
-    m->expires_at = core::Clock::now() + std::chrono::milliseconds(j["x"].get<int64_t>() - wall_ms());
+    m->expires_at =
+        core::Clock::now() + std::chrono::milliseconds(j["x"].get<int64_t>() - wall_ms());
   }
   return m;
 }
@@ -85,8 +86,7 @@ core::MessagePtr decode_message(std::string_view bytes) {
   }
 }
 
-MqttStore::MqttStore(storage::StorageEngine& engine, storage::KvStore& kv, size_t shards,
-                     bool sync)
+MqttStore::MqttStore(storage::StorageEngine& engine, storage::KvStore& kv, size_t shards, bool sync)
     : kv_(kv), sync_(sync) {
   for (size_t i = 0; i < shards; ++i) {
     streams_.push_back(engine.get_or_create(storage::StreamId{"mqtt", "messages", uint32_t(i)}));
@@ -108,17 +108,26 @@ void MqttStore::save_session(const PersistedSession& s) {
   json subs = json::array();
   for (auto& [key, sub] : s.subscriptions) {
     const auto& o = sub.options;
-    subs.push_back({{"k", key}, {"f", sub.filter}, {"g", sub.group}, {"q", o.qos},
-                    {"nl", o.no_local}, {"rap", o.retain_as_published},
-                    {"rh", o.retain_handling}, {"id", o.subscription_id}});
+    subs.push_back({{"k", key},
+                    {"f", sub.filter},
+                    {"g", sub.group},
+                    {"q", o.qos},
+                    {"nl", o.no_local},
+                    {"rap", o.retain_as_published},
+                    {"rh", o.retain_handling},
+                    {"id", o.subscription_id}});
   }
-  json j = {{"v", s.version}, {"e", s.expiry_interval}, {"d", s.disconnected_at_ms},
-            {"u", s.username}, {"subs", subs}};
+  json j = {{"v", s.version},
+            {"e", s.expiry_interval},
+            {"d", s.disconnected_at_ms},
+            {"u", s.username},
+            {"subs", subs}};
   if (s.will) {
     j["w"] = message_json(*s.will);
     j["wd"] = s.will_delay;
   }
-  std::vector<storage::KvWrite> batch{{storage::KvWrite::Op::Put, kSession + s.client_id, to_bytes(j)}};
+  std::vector<storage::KvWrite> batch{
+      {storage::KvWrite::Op::Put, kSession + s.client_id, to_bytes(j)}};
   if (!s.cursors.empty()) {
     batch.push_back({storage::KvWrite::Op::Put, kCursor + s.client_id, to_bytes(json(s.cursors))});
   }
@@ -197,14 +206,15 @@ std::string MqttStore::put_delayed(int64_t due_wall_ms, const core::Message& m) 
   static std::atomic<uint64_t> seq{0};
   char key[64];
   snprintf(key, sizeof key, "%s%016llx-%08llx", kDelayed.c_str(),
-           static_cast<unsigned long long>(due_wall_ms),
-           static_cast<unsigned long long>(++seq));
+           static_cast<unsigned long long>(due_wall_ms), static_cast<unsigned long long>(++seq));
   json j = {{"due", due_wall_ms}, {"m", message_json(m)}};
   check(kv_.put(key, to_bytes(j), sync_), "put delayed");
   return key;
 }
 
-void MqttStore::delete_delayed(const std::string& key) { check(kv_.del(key, false), "delete delayed"); }
+void MqttStore::delete_delayed(const std::string& key) {
+  check(kv_.del(key, false), "delete delayed");
+}
 
 void MqttStore::load_delayed(
     const std::function<void(std::string, int64_t, core::MessagePtr)>& fn) {
