@@ -13,11 +13,17 @@
 namespace unimq::net {
 
 class TcpConnection;
+class TimerWheel;
 
 struct EventLoop::Impl {
+  Impl();
+  ~Impl();
   // Concurrency hint 1: exactly one thread runs this context (shard-per-core).
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+  // The CoarseTimers of this loop (timer.cc); created by the first one armed. Destroyed after
+  // the connections (whose handlers own CoarseTimers) and before io.
+  std::unique_ptr<TimerWheel> wheel;
   // Open connections homed on this loop; the registry is what keeps a connection alive while
   // it has no operation in flight (e.g. paused). Touched only on this loop's thread. Declared
   // after io so it is destroyed first, while the io_context still exists.

@@ -52,7 +52,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   void accept() {
     if (stopped_) return;
     acceptor_.async_accept(io_of(loop_), [self = shared_from_this()](const asio::error_code& ec,
-                                                                     asio::ip::tcp::socket socket) {
+                                                                     TcpConnection::Socket socket) {
       self->on_accept(ec, std::move(socket));
     });
   }
@@ -64,7 +64,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
 
  private:
-  void on_accept(const asio::error_code& ec, asio::ip::tcp::socket socket) {
+  void on_accept(const asio::error_code& ec, TcpConnection::Socket socket) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
     if (ec) {
       if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||

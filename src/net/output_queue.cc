@@ -24,26 +24,21 @@ void OutputBatch::append_shared(const uint8_t* data, size_t len, PayloadOwner ow
   payload_ += len;
 }
 
-size_t OutputBatch::gather(std::vector<IoSlice>& out, size_t max) const {
+size_t OutputBatch::gather(IoSlice* out, size_t max) const {
   size_t added = 0;
   if (written_ < prefix_.size() && added < max) {
-    out.push_back(IoSlice{prefix_.data() + written_, prefix_.size() - written_});
-    ++added;
+    out[added++] = IoSlice{prefix_.data() + written_, prefix_.size() - written_};
   }
   for (size_t i = seg_index_; i < segs_.size() && added < max; ++i) {
     const Segment& s = segs_[i];
     const uint8_t* base = s.ptr != nullptr ? s.ptr : copy_.data() + s.offset;
     size_t skip = i == seg_index_ ? seg_offset_ : 0;
-    out.push_back(IoSlice{base + skip, s.len - skip});
-    ++added;
+    out[added++] = IoSlice{base + skip, s.len - skip};
   }
   size_t body = prefix_.size() + payload_;
   if (!suffix_.empty() && added < max) {
     size_t skip = written_ > body ? written_ - body : 0;
-    if (skip < suffix_.size()) {
-      out.push_back(IoSlice{suffix_.data() + skip, suffix_.size() - skip});
-      ++added;
-    }
+    if (skip < suffix_.size()) out[added++] = IoSlice{suffix_.data() + skip, suffix_.size() - skip};
   }
   return added;
 }
@@ -88,6 +83,20 @@ void OutputBatch::clear() {
   written_ = 0;
   seg_index_ = 0;
   seg_offset_ = 0;
+}
+
+namespace {
+template <typename V>
+void free_above(V& v, size_t keep_bytes) {
+  if (v.capacity() * sizeof(typename V::value_type) > keep_bytes) V().swap(v);
+}
+}  // namespace
+
+void OutputBatch::trim(size_t keep_bytes) {
+  free_above(copy_, keep_bytes);
+  free_above(segs_, keep_bytes);
+  free_above(prefix_, keep_bytes);
+  free_above(suffix_, keep_bytes);
 }
 
 }  // namespace unimq::net

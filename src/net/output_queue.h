@@ -31,12 +31,15 @@ class OutputBatch {
   // Bytes not yet written (prefix included).
   size_t remaining() const { return prefix_.size() + payload_ + suffix_.size() - written_; }
 
-  // Appends up to `max` slices starting at the write cursor; returns how many were added.
-  size_t gather(std::vector<IoSlice>& out, size_t max) const;
+  // Fills up to `max` slices from the write cursor on; returns how many were filled.
+  size_t gather(IoSlice* out, size_t max) const;
   // Advances the write cursor; owners of fully written segments are released right away.
   void consume(size_t n);
-  // Drops everything (releases owners) but keeps the vectors' capacity.
+  // Drops everything (releases owners) but keeps the vectors' capacity (up to a bound).
   void clear();
+  // After clear(): frees every buffer whose capacity exceeds `keep_bytes`, for batches kept
+  // by idle connections. Nothing is ever reserved up front.
+  void trim(size_t keep_bytes);
 
  private:
   struct Segment {

@@ -2,8 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <asio/post.hpp>
-#include <asio/read.hpp>
+#include <cstring>
 
 #include "net/event_loop_impl.h"
 
@@ -12,6 +13,56 @@ namespace unimq::net {
 namespace {
 
 std::atomic<uint64_t> g_next_id{1};
+
+// iovecs per writev. 32 keeps the write operation (which carries a copy of them) small enough
+// for asio's per-thread allocation cache.
+constexpr size_t kMaxIov = 32;
+// A connection with no pending input keeps at most this much input buffer capacity.
+constexpr size_t kKeepBufferBytes = 4096;
+// A connection with nothing to write holds no output queue: it goes to a per-loop pool for the
+// next connection that sends. Up to kOutputPoolSize are kept, with up to kPooledKeepBytes per
+// buffer, so busy connections that idle between bursts do not regrow (and re-free) them.
+constexpr size_t kOutputPoolSize = 16;
+constexpr size_t kPooledKeepBytes = 64 * 1024;
+
+// A buffer sequence passed by value: asio copies it into the write operation, so the iovecs
+// live exactly as long as the write and no connection carries an iovec array.
+struct IovBuffers {
+  std::array<asio::const_buffer, kMaxIov> bufs;
+  size_t count = 0;
+  const asio::const_buffer* begin() const { return bufs.data(); }
+  const asio::const_buffer* end() const { return bufs.data() + count; }
+};
+
+// The read buffer of a loop thread, shared by all its connections: reads wait for readiness
+// and then read here, so an idle connection holds no input buffer.
+struct ReadScratch {
+  std::unique_ptr<uint8_t[]> buf;
+  size_t size = 0;
+  bool busy = false;  // a handler is looking at it
+
+  uint8_t* get(size_t n) {
+    if (size < n) {
+      buf = std::make_unique_for_overwrite<uint8_t[]>(n);
+      size = n;
+    }
+    return buf.get();
+  }
+};
+thread_local ReadScratch t_read_scratch;
+
+void append_input(InputBuffer& in, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    std::span<uint8_t> dst = in.prepare(n);
+    std::memcpy(dst.data(), p, dst.size());
+    in.commit(dst.size());
+    p += dst.size();
+    n -= dst.size();
+  }
+}
+
+// Frees an empty buffer above kKeepBufferBytes (maybe_shrink frees above 4 * its argument).
+void trim(InputBuffer& in) { in.maybe_shrink(kKeepBufferBytes / 4); }
 
 std::string format_peer(const asio::ip::tcp::endpoint& ep) {
   asio::ip::address a = ep.address();
@@ -25,8 +76,7 @@ std::string format_peer(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
-TcpConnection::TcpConnection(EventLoop& loop, asio::ip::tcp::socket socket,
-                             const ConnectionLimits& limits,
+TcpConnection::TcpConnection(EventLoop& loop, Socket socket, const ConnectionLimits& limits,
                              std::shared_ptr<const HandlerFactory> factory,
                              const ListenerOptions* ws_opts)
     : loop_(&loop),
@@ -39,7 +89,7 @@ TcpConnection::TcpConnection(EventLoop& loop, asio::ip::tcp::socket socket,
   asio::ip::tcp::endpoint ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("?") : format_peer(ep);
   v6_ = !ec && ep.address().is_v6();
-  slices_.reserve(kMaxIov);
+  socket_.non_blocking(true, ec);  // read_some after a readiness wait must never block
   if (limits_.read_buffer < 512) limits_.read_buffer = 512;
 }
 
@@ -79,22 +129,43 @@ bool TcpConnection::became_ready() {
 
 void TcpConnection::start_read() {
   if (reading_ || paused_ || rehoming_ || state_ != State::kOpen) return;
-  std::span<uint8_t> buf = input_.prepare(limits_.read_buffer);
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(buf.data(), buf.size()),
-      [self = shared_from_this()](const asio::error_code& ec, size_t n) { self->on_read(ec, n); });
+  socket_.async_wait(
+      asio::socket_base::wait_read,
+      [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
 }
 
-void TcpConnection::on_read(const asio::error_code& ec, size_t n) {
+void TcpConnection::on_readable(asio::error_code ec) {
   reading_ = false;
-  if (state_ == State::kClosed) return;
-  input_.commit(n);
-  if (state_ == State::kClosing) {
-    input_.clear();  // closing: input (even EOF) no longer matters, the flush finishes the job
-    return;
+  // Closing: input (even EOF) no longer matters, the flush finishes the job.
+  if (state_ != State::kOpen) return;
+  if (!ec) {
+    ReadScratch& scratch = t_read_scratch;
+    size_t held = input_.size();
+    if (!ws_ && !scratch.busy && held <= limits_.read_buffer / 2) {
+      // Common case: hand the bytes to the handler where they were read. A partial packet left
+      // by the last read goes in front of them; only what is left unconsumed again is copied
+      // back into input_.
+      uint8_t* buf = scratch.get(limits_.read_buffer);
+      if (held > 0) std::memcpy(buf, input_.data().data(), held);
+      size_t n = socket_.read_some(asio::buffer(buf + held, limits_.read_buffer - held), ec);
+      if (!ec) {
+        input_.clear();
+        scratch.busy = true;
+        deliver_direct({buf, held + n});
+        scratch.busy = false;
+        trim(input_);
+      }
+    } else {
+      read_into_input(ec);
+      if (!ec) process_input();
+    }
   }
   if (ec) {
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      start_read();  // spurious readiness
+      return;
+    }
     if (ec == asio::error::operation_aborted) {
       if (rehoming_) continue_rehome();
       return;
@@ -108,7 +179,6 @@ void TcpConnection::on_read(const asio::error_code& ec, size_t n) {
     }
     return;
   }
-  process_input();
   if (state_ != State::kOpen) return;
   if (rehoming_) {
     continue_rehome();
@@ -117,9 +187,42 @@ void TcpConnection::on_read(const asio::error_code& ec, size_t n) {
   start_read();
 }
 
+void TcpConnection::read_into_input(asio::error_code& ec) {
+  ReadScratch& scratch = t_read_scratch;
+  if (!ws_ || !input_.empty() || scratch.busy) {
+    // A large packet being assembled (or the shared buffer in use further up the stack): read
+    // straight into input_.
+    std::span<uint8_t> buf = input_.prepare(limits_.read_buffer);
+    input_.commit(socket_.read_some(asio::buffer(buf.data(), buf.size()), ec));
+    return;
+  }
+  // WebSocket with nothing pending: input_ grows only by what was read.
+  uint8_t* buf = scratch.get(limits_.read_buffer);
+  size_t n = socket_.read_some(asio::buffer(buf, limits_.read_buffer), ec);
+  if (!ec) append_input(input_, buf, n);
+}
+
+void TcpConnection::deliver_direct(std::span<const uint8_t> data) {
+  // Same loop as deliver(), over bytes that are not in input_.
+  while (!paused_ && state_ == State::kOpen && handler_ && !data.empty()) {
+    ++in_handler_;
+    size_t used = handler_->on_data(data);
+    if (used > data.size()) {
+      spdlog::warn("net: conn {} {} handler consumed {} of {} bytes", id_, peer_, used,
+                   data.size());
+      used = data.size();
+    }
+    data = data.subspan(used);
+    end_callback();
+    if (used == 0) break;  // needs more bytes
+  }
+  if (!data.empty() && state_ == State::kOpen) append_input(input_, data.data(), data.size());
+}
+
 void TcpConnection::process_input() {
   if (ws_) {
     ws_process();
+    trim(input_);
   } else {
     deliver();
   }
@@ -138,7 +241,7 @@ void TcpConnection::deliver() {
     end_callback();
     if (used == 0) break;  // needs more bytes
   }
-  in.maybe_shrink(limits_.read_buffer);
+  trim(in);
 }
 
 void TcpConnection::resume_reading() {
@@ -158,13 +261,13 @@ void TcpConnection::resume_reading() {
 
 void TcpConnection::send(std::span<const uint8_t> bytes) {
   if (state_ != State::kOpen || bytes.empty()) return;
-  accum_.append_copy(bytes.data(), bytes.size());
+  out().accum.append_copy(bytes.data(), bytes.size());
   after_enqueue();
 }
 
 void TcpConnection::send_shared(const uint8_t* data, size_t len, PayloadOwner owner) {
   if (state_ != State::kOpen || len == 0) return;
-  accum_.append_shared(data, len, std::move(owner));
+  out().accum.append_shared(data, len, std::move(owner));
   after_enqueue();
 }
 
@@ -174,7 +277,50 @@ void TcpConnection::after_enqueue() {
 }
 
 bool TcpConnection::has_output() const {
-  return !accum_.empty() || !ctrl_.empty() || (ws_ && ws_->close_code != 0 && !ws_->close_sent);
+  return (out_ && (!out_->accum.empty() || !out_->ctrl.empty())) ||
+         (ws_ && ws_->close_code != 0 && !ws_->close_sent);
+}
+
+TcpConnection::Output& TcpConnection::out() {
+  if (!out_) out_ = take_output();
+  return *out_;
+}
+
+void TcpConnection::maybe_release_output() {
+  if (!out_ || writing_ || out_->pending.remaining() > 0 || has_output()) return;
+  give_back_output(std::move(out_));
+}
+
+namespace {
+// Per loop thread (only touched on it); see kOutputPoolSize.
+template <typename T>
+std::vector<std::unique_ptr<T>>& output_pool() {
+  thread_local std::vector<std::unique_ptr<T>> pool;
+  return pool;
+}
+}  // namespace
+
+std::unique_ptr<TcpConnection::Output> TcpConnection::take_output() {
+  auto& pool = output_pool<Output>();
+  if (pool.empty()) return std::make_unique<Output>();
+  std::unique_ptr<Output> o = std::move(pool.back());
+  pool.pop_back();
+  return o;
+}
+
+void TcpConnection::give_back_output(std::unique_ptr<Output> o) {
+  auto& pool = output_pool<Output>();
+  if (pool.size() >= kOutputPoolSize) return;  // freed
+  o->pending.clear();
+  o->pending.trim(kPooledKeepBytes);
+  o->accum.clear();
+  o->accum.trim(kPooledKeepBytes);
+  if (o->ctrl.capacity() > kPooledKeepBytes) {
+    std::vector<uint8_t>().swap(o->ctrl);
+  } else {
+    o->ctrl.clear();
+  }
+  pool.push_back(std::move(o));
 }
 
 void TcpConnection::schedule_flush() {
@@ -190,28 +336,30 @@ void TcpConnection::schedule_flush() {
 
 void TcpConnection::flush() {
   if (writing_ || rehoming_ || state_ == State::kClosed) return;
-  if (pending_.remaining() > 0) {  // carried over by a rehome
+  if (out_ && out_->pending.remaining() > 0) {  // carried over by a rehome
     start_write();
     return;
   }
   if (!has_output()) {
+    maybe_release_output();
     if (state_ == State::kClosing) finish_close();
     return;
   }
-  pending_.clear();
-  std::swap(pending_, accum_);
-  std::vector<uint8_t>& prefix = pending_.prefix();
-  prefix.insert(prefix.end(), ctrl_.begin(), ctrl_.end());
-  ctrl_.clear();
+  Output& o = out();
+  o.pending.clear();
+  std::swap(o.pending, o.accum);
+  std::vector<uint8_t>& prefix = o.pending.prefix();
+  prefix.insert(prefix.end(), o.ctrl.begin(), o.ctrl.end());
+  o.ctrl.clear();
   if (ws_ && ws_->upgraded) {
     // The whole batch is one binary frame; its header is known only now.
-    if (pending_.payload_bytes() > 0) {
+    if (o.pending.payload_bytes() > 0) {
       uint8_t hdr[ws::kMaxHeaderSize];
-      size_t n = ws::encode_header(hdr, ws::kBinary, pending_.payload_bytes());
+      size_t n = ws::encode_header(hdr, ws::kBinary, o.pending.payload_bytes());
       prefix.insert(prefix.end(), hdr, hdr + n);
     }
     if (ws_->close_code != 0 && !ws_->close_sent) {
-      ws::append_close(pending_.suffix(), ws_->close_code);
+      ws::append_close(o.pending.suffix(), ws_->close_code);
       ws_->close_sent = true;
     }
   }
@@ -219,19 +367,27 @@ void TcpConnection::flush() {
 }
 
 void TcpConnection::start_write() {
-  slices_.clear();
-  size_t count = pending_.gather(slices_, kMaxIov);
-  for (size_t i = 0; i < count; ++i) iov_[i] = asio::const_buffer(slices_[i].data, slices_[i].len);
+  IoSlice slices[kMaxIov];
+  size_t count = out_->pending.gather(slices, kMaxIov);
   writing_ = true;
-  socket_.async_write_some(
-      std::span<const asio::const_buffer>(iov_.data(), count),
-      [self = shared_from_this()](const asio::error_code& ec, size_t n) { self->on_write(ec, n); });
+  auto done = [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+    self->on_write(ec, n);
+  };
+  if (count == 1) {
+    socket_.async_write_some(asio::const_buffer(slices[0].data, slices[0].len), std::move(done));
+    return;
+  }
+  IovBuffers bufs;
+  bufs.count = count;
+  for (size_t i = 0; i < count; ++i)
+    bufs.bufs[i] = asio::const_buffer(slices[i].data, slices[i].len);
+  socket_.async_write_some(bufs, std::move(done));
 }
 
 void TcpConnection::on_write(const asio::error_code& ec, size_t n) {
   writing_ = false;
   if (state_ == State::kClosed) {
-    pending_.clear();
+    out_.reset();
     return;
   }
   if (ec) {
@@ -242,9 +398,9 @@ void TcpConnection::on_write(const asio::error_code& ec, size_t n) {
     fail("write", ec);
     return;
   }
-  pending_.consume(n);
-  bool batch_done = pending_.remaining() == 0;
-  if (batch_done) pending_.clear();  // releases the shared payloads, keeps capacity
+  out_->pending.consume(n);
+  bool batch_done = out_->pending.remaining() == 0;
+  if (batch_done) out_->pending.clear();  // releases the shared payloads, keeps capacity
   maybe_drain();
   if (state_ == State::kClosed) return;
   if (rehoming_) {
@@ -298,11 +454,14 @@ void TcpConnection::abort() {
   state_ = State::kClosed;
   asio::error_code ec;
   socket_.close(ec);
-  accum_.clear();
-  ctrl_.clear();
-  if (!writing_) pending_.clear();  // else the write's completion drops it
+  if (!writing_) {
+    out_.reset();
+  } else if (out_) {  // the write's completion drops the rest
+    out_->accum.clear();
+    out_->ctrl.clear();
+  }
   rehoming_ = false;
-  on_moved_ = nullptr;
+  if (rehome_) rehome_->on_moved = nullptr;
   finalize();
 }
 

@@ -11,6 +11,14 @@
 
 namespace unimq::net {
 
+namespace {
+// Out of line: inlined, GCC flags asio's move of a closed socket for copying its (unused,
+// uninitialised) reactor data.
+[[gnu::noinline]] TcpConnection::Socket closed_socket(asio::io_context& io) {
+  return TcpConnection::Socket(io);
+}
+}  // namespace
+
 void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
   if (state_ == State::kClosed || rehoming_) {
     spdlog::warn("net: conn {} {} cannot rehome (closed or already moving)", id_, peer_);
@@ -25,8 +33,9 @@ void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
     return;
   }
   rehoming_ = true;
-  rehome_target_ = &target;
-  on_moved_ = std::move(on_moved);
+  rehome_ = std::make_unique<Rehome>();
+  rehome_->target = &target;
+  rehome_->on_moved = std::move(on_moved);
   if (reading_ || writing_) {
     // Their completions (aborted, or done with data) call continue_rehome().
     asio::error_code ec;
@@ -56,36 +65,42 @@ void TcpConnection::continue_rehome() {
   // From here on the old loop must not touch us: stale posted tasks see a new epoch.
   epoch_.fetch_add(1);
   flush_posted_ = false;
-  EventLoop* target = rehome_target_;
-  socket_ = asio::ip::tcp::socket(io_of(*target));
+  EventLoop* target = rehome_->target;
+  socket_ = closed_socket(io_of(*target));
   spdlog::debug("net: conn {} {} moving from loop {} to loop {}", id_, peer_, loop_->index(),
                 target->index());
   target->post([self, fd] { self->adopt(fd); });
 }
 
 void TcpConnection::adopt(int fd) {
-  loop_ = rehome_target_;
-  rehome_target_ = nullptr;
+  loop_ = rehome_->target;
+  std::function<void()> cb = std::move(rehome_->on_moved);
+  rehome_.reset();
   rehoming_ = false;
   loop_->internals().connections.emplace(id_, shared_from_this());
   registered_ = true;
   asio::error_code ec;
   socket_.assign(v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
+  if (!ec) socket_.non_blocking(true, ec);  // a new socket object: reads must not block
   if (ec) {
-    ::close(fd);
-    on_moved_ = nullptr;
+    asio::error_code ignored;
+    if (socket_.is_open()) {
+      socket_.close(ignored);
+    } else {
+      ::close(fd);
+    }
     fail("rehome assign", ec);
     return;
   }
-  std::function<void()> cb = std::move(on_moved_);
-  on_moved_ = nullptr;
   if (cb) {
     ++in_handler_;
     cb();
     end_callback();
   }
   if (state_ == State::kClosed) return;
-  if (pending_.remaining() > 0 || has_output() || state_ == State::kClosing) schedule_flush();
+  if ((out_ && out_->pending.remaining() > 0) || has_output() || state_ == State::kClosing) {
+    schedule_flush();
+  }
   if (!paused_) {  // resumed while in transit
     paused_ = true;
     resume_reading();

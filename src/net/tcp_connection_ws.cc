@@ -32,14 +32,14 @@ void TcpConnection::ws_handshake() {
     case ws::HandshakeResult::Status::kRejected:
       spdlog::warn("net: conn {} {} bad websocket handshake: {}", id_, peer_, r.error);
       input_.clear();
-      ctrl_.insert(ctrl_.end(), r.response.begin(), r.response.end());
+      ctrl().insert(ctrl().end(), r.response.begin(), r.response.end());
       close();  // writes the 400, then closes
       return;
     case ws::HandshakeResult::Status::kAccepted:
       break;
   }
   input_.consume(r.consumed);
-  ctrl_.insert(ctrl_.end(), r.response.begin(), r.response.end());
+  ctrl().insert(ctrl().end(), r.response.begin(), r.response.end());
   ws_->upgraded = true;
   ws_->handshake_timer.reset();  // cancels the wait; also keeps the timer off other loops
   spdlog::debug("net: conn {} {} websocket upgraded (protocol '{}')", id_, peer_, r.protocol);
@@ -67,7 +67,7 @@ void TcpConnection::ws_process() {
         break;
       case ws::FrameDecoder::Event::kPing:
         // A peer that pings without reading must not grow our control queue forever.
-        if (ctrl_.size() < 64 * 1024) ws::append_frame(ctrl_, ws::kPong, r.control);
+        if (ctrl().size() < 64 * 1024) ws::append_frame(ctrl(), ws::kPong, r.control);
         schedule_flush();
         break;
       case ws::FrameDecoder::Event::kClose:

@@ -16,6 +16,21 @@ std::atomic<uint64_t> g_generation{0};
 // Payloads up to this size are copied into the write buffer; larger ones are written from the
 // shared message (an iovec costs more than copying a few hundred bytes).
 constexpr size_t kCopyPayloadBelow = 1024;
+
+// Packets are encoded into one buffer per loop thread and copied out by conn_.send() at once,
+// so connections need no encode buffer of their own.
+constexpr size_t kKeepEncodeBytes = 256 * 1024;
+thread_local std::vector<uint8_t> t_encode_buf;
+
+std::vector<uint8_t>& encode_buf() {
+  t_encode_buf.clear();
+  return t_encode_buf;
+}
+
+// Gives back what one huge packet grew.
+void trim_encode_buf() {
+  if (t_encode_buf.capacity() > kKeepEncodeBytes) std::vector<uint8_t>().swap(t_encode_buf);
+}
 }  // namespace
 
 MqttConnection::MqttConnection(MqttBroker& broker, net::Connection& conn)
@@ -50,8 +65,8 @@ size_t MqttConnection::on_data(std::span<const uint8_t> data) {
       return data.size();
     }
     if (h.total_length() > broker_.options().max_packet_size) {
-      fail(reason::PacketTooLarge, "packet of " + std::to_string(h.total_length()) +
-                                       " bytes exceeds maximum packet size");
+      fail(reason::PacketTooLarge,
+           "packet of " + std::to_string(h.total_length()) + " bytes exceeds maximum packet size");
       return data.size();
     }
     if (rest.size() < h.total_length()) break;
@@ -115,10 +130,11 @@ void MqttConnection::dispatch(Packet& p) {
 
 void MqttConnection::send(const Packet& p) {
   if (state_ == State::Closing && !conn_.is_open()) return;
-  scratch_.clear();
-  encode(p, version_, scratch_);
-  conn_.send(scratch_);
-  broker_.metrics().bytes_sent.inc(scratch_.size());
+  std::vector<uint8_t>& buf = encode_buf();
+  encode(p, version_, buf);
+  conn_.send(buf);
+  broker_.metrics().bytes_sent.inc(buf.size());
+  trim_encode_buf();
 }
 
 bool MqttConnection::send_publish(const Outbound& out, uint16_t packet_id, bool dup) {
@@ -144,27 +160,31 @@ bool MqttConnection::send_publish(const Outbound& out, uint16_t packet_id, bool 
     return false;
   }
   if (client_alias_max_ > 0) {
-    auto it = outbound_aliases_.find(m.topic);
-    if (it != outbound_aliases_.end()) {
+    if (!outbound_aliases_)
+      outbound_aliases_ = std::make_unique<decltype(outbound_aliases_)::element_type>();
+    auto& aliases = *outbound_aliases_;
+    auto it = aliases.find(m.topic);
+    if (it != aliases.end()) {
       p.props.topic_alias = it->second;
       p.topic.clear();
-    } else if (outbound_aliases_.size() < client_alias_max_) {
-      uint16_t alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
-      outbound_aliases_.emplace(m.topic, alias);
+    } else if (aliases.size() < client_alias_max_) {
+      uint16_t alias = static_cast<uint16_t>(aliases.size() + 1);
+      aliases.emplace(m.topic, alias);
       p.props.topic_alias = alias;
     }
   }
-  scratch_.clear();
-  encode_publish_header(p, m.payload.size(), version_, scratch_);
-  size_t total = scratch_.size() + m.payload.size();
+  std::vector<uint8_t>& buf = encode_buf();
+  encode_publish_header(p, m.payload.size(), version_, buf);
+  size_t total = buf.size() + m.payload.size();
   if (m.payload.size() < kCopyPayloadBelow) {
-    scratch_.insert(scratch_.end(), m.payload.begin(), m.payload.end());
-    conn_.send(scratch_);
+    buf.insert(buf.end(), m.payload.begin(), m.payload.end());
+    conn_.send(buf);
   } else {
-    conn_.send(scratch_);
+    conn_.send(buf);
     conn_.send_shared(reinterpret_cast<const uint8_t*>(m.payload.data()), m.payload.size(),
                       out.msg);
   }
+  trim_encode_buf();
   broker_.metrics().sent[out.qos]->inc();
   broker_.metrics().bytes_sent.inc(total);
   return true;
@@ -213,8 +233,9 @@ void MqttConnection::reject_connect(uint8_t v5_reason, uint8_t v3_code, std::str
 }
 
 void MqttConnection::start_keepalive() {
+  timer_.reset();  // the connect timeout is over; keep-alive uses keepalive_timer_
   if (keep_alive_ == 0) {
-    timer_->cancel();
+    keepalive_timer_.cancel();
     return;
   }
   check_keepalive();
@@ -228,11 +249,12 @@ void MqttConnection::check_keepalive() {
     fail(reason::KeepAliveTimeout, "keep-alive timeout");
     return;
   }
-  timer_->arm(limit - idle, [this] { check_keepalive(); });
+  keepalive_timer_.arm(conn_.loop(), limit - idle, [this] { check_keepalive(); });
 }
 
 void MqttConnection::on_closed() {
   if (timer_) timer_->cancel();
+  keepalive_timer_.cancel();
   if (counted_) broker_.metrics().connections.sub(1);
   counted_ = false;
   state_ = State::Closing;

@@ -102,23 +102,25 @@ class MqttConnection : public net::ConnectionHandler {
   Session* session_ = nullptr;
   uint64_t generation_;
   bool normal_disconnect_ = false;
-  bool counted_ = false;  // counted in the connections gauge
+  bool counted_ = false;      // counted in the connections gauge
   bool problem_info_ = true;  // v5 request problem information
 
   // Keep-alive: one timer checks the time of the last packet instead of re-arming per packet.
+  // It is a CoarseTimer (no allocation, shared ticker per loop): every connection has one.
   uint16_t keep_alive_ = 0;
   std::chrono::steady_clock::time_point last_rx_;
-  std::unique_ptr<net::Timer> timer_;  // connect timeout, then keep-alive
+  std::unique_ptr<net::Timer> timer_;  // connect timeout; released once connected
+  net::CoarseTimer keepalive_timer_;
 
   // Limits announced by the client (v5).
   uint16_t client_receive_max_ = 65535;
   uint32_t client_max_packet_ = 0;  // 0 = no limit
   uint16_t client_alias_max_ = 0;
   std::unordered_map<uint16_t, std::string> inbound_aliases_;
-  std::unordered_map<std::string, uint16_t> outbound_aliases_;
+  // Allocated by the first alias we assign (v5 clients that accept aliases only).
+  std::unique_ptr<std::unordered_map<std::string, uint16_t>> outbound_aliases_;
 
-  std::vector<uint8_t> scratch_;  // encode buffer, reused
-  std::shared_ptr<bool> alive_;   // lets posted callbacks know this handler still exists
+  std::shared_ptr<bool> alive_;  // lets posted callbacks know this handler still exists
 };
 
 }  // namespace unimq::mqtt

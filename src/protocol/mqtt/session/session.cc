@@ -16,7 +16,7 @@ Session::Session(Shard& shard, uint64_t id, std::string client_id)
 Session::~Session() {
   auto& m = shard_.broker().metrics();
   m.inflight.sub(static_cast<int64_t>(inflight_.size()));
-  m.queued.sub(static_cast<int64_t>(queue_.size()));
+  m.queued.sub(static_cast<int64_t>(queued_count()));
 }
 
 void Session::attach(MqttConnection* conn) { conn_ = conn; }
@@ -37,7 +37,7 @@ void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
                qos > 0 ? msg->journal_offset : -1};
   if (msg->journal_offset >= 0) note_seen(msg->journal_stream, msg->journal_offset + 1);
   track(out);
-  if (conn_ && queue_.empty()) {
+  if (conn_ && !queue_) {
     if (send_now(out)) return;
     if (qos == 0) {  // the connection is congested: QoS 0 is dropped, never queued
       shard_.broker().metrics().dropped_congested.inc();
@@ -52,17 +52,18 @@ void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
 void Session::enqueue(Outbound out) {
   auto& m = shard_.broker().metrics();
   size_t limit = shard_.broker().options().max_queued_messages;
-  if (queue_.size() >= limit) {
+  if (queued_count() >= limit) {
     m.dropped_queue_full.inc();
     if (!shard_.broker().options().drop_oldest || limit == 0) {
       untrack(out);
       return;
     }
-    untrack(queue_.front());
-    queue_.pop_front();
+    untrack(queue_->front());
+    queue_->pop_front();
     m.queued.sub(1);
   }
-  queue_.push_back(std::move(out));
+  if (!queue_) queue_ = std::make_unique<std::deque<Outbound>>();
+  queue_->push_back(std::move(out));
   m.queued.add(1);
 }
 
@@ -92,11 +93,12 @@ bool Session::send_now(Outbound& out) {
 
 void Session::pump() {
   auto& m = shard_.broker().metrics();
-  while (conn_ && !queue_.empty()) {
-    Outbound& front = queue_.front();
+  while (conn_ && queue_) {
+    Outbound& front = queue_->front();
     if (!send_now(front)) break;
-    queue_.pop_front();
+    queue_->pop_front();
     m.queued.sub(1);
+    if (queue_->empty()) queue_.reset();
   }
 }
 
@@ -131,20 +133,28 @@ void Session::erase_inflight(std::unordered_map<uint16_t, InflightMessage>::iter
 
 void Session::track(const Outbound& out) {
   if (out.offset < 0) return;
-  outstanding_[out.stream].insert(out.offset);
+  if (!outstanding_) outstanding_ = std::make_unique<Outstanding>();
+  (*outstanding_)[out.stream].insert(out.offset);
   cursors_dirty = true;
 }
 
 void Session::untrack(const Outbound& out) {
   if (out.offset < 0) return;
-  auto& held = outstanding_[out.stream];
-  auto it = held.find(out.offset);
-  if (it != held.end()) held.erase(it);
+  if (outstanding_) {
+    auto held = outstanding_->find(out.stream);
+    if (held != outstanding_->end()) {
+      auto it = held->second.find(out.offset);
+      if (it != held->second.end()) held->second.erase(it);
+    }
+  }
   cursors_dirty = true;
 }
 
 void Session::note_seen(uint32_t stream, int64_t next_offset) {
-  auto& seen = seen_[stream];
+  auto it = std::lower_bound(seen_.begin(), seen_.end(), stream,
+                             [](const auto& e, uint32_t s) { return e.first < s; });
+  if (it == seen_.end() || it->first != stream) it = seen_.insert(it, {stream, 0});
+  int64_t& seen = it->second;
   if (next_offset > seen) {
     seen = next_offset;
     cursors_dirty = true;
@@ -152,16 +162,19 @@ void Session::note_seen(uint32_t stream, int64_t next_offset) {
 }
 
 std::map<uint32_t, int64_t> Session::cursors() const {
-  std::map<uint32_t, int64_t> out = seen_;
-  for (auto& [stream, held] : outstanding_) {
-    if (!held.empty()) out[stream] = *held.begin();
+  std::map<uint32_t, int64_t> out(seen_.begin(), seen_.end());
+  if (outstanding_) {
+    for (auto& [stream, held] : *outstanding_) {
+      if (!held.empty()) out[stream] = *held.begin();
+    }
   }
   return out;
 }
 
 core::MessagePtr Session::stored_will() const {
-  if (will_) return *will_;
-  if (pending_will_) return *pending_will_;
+  if (!wills_) return nullptr;
+  if (wills_->will) return *wills_->will;
+  if (wills_->pending) return *wills_->pending;
   return nullptr;
 }
 
@@ -186,36 +199,56 @@ void Session::on_pubcomp(uint16_t packet_id) {
 }
 
 void Session::set_will(std::optional<core::MessagePtr> will, uint32_t delay_s) {
-  will_ = std::move(will);
   will_delay_ = delay_s;
+  if (will) {
+    if (!wills_) wills_ = std::make_unique<Wills>();
+    wills_->will = std::move(will);
+  } else {
+    clear_will();
+  }
 }
 
-void Session::clear_will() { will_.reset(); }
+void Session::clear_will() {
+  if (!wills_) return;
+  wills_->will.reset();
+  release_unused_wills();
+}
+
+void Session::release_unused_wills() {
+  // Only when nothing is pending, so the timer is not armed (it may be the caller, though:
+  // a Timer may be destroyed from inside its callback).
+  if (wills_ && !wills_->will && !wills_->pending) wills_.reset();
+}
 
 void Session::trigger_will() {
-  if (!will_) return;
-  auto will = std::move(*will_);
-  will_.reset();
+  if (!wills_ || !wills_->will) return;
+  auto will = std::move(*wills_->will);
+  wills_->will.reset();
   if (will_delay_ == 0) {
+    release_unused_wills();
     shard_.route(will);
     return;
   }
-  pending_will_ = std::move(will);
-  if (!will_timer_) will_timer_ = std::make_unique<net::Timer>(shard_.loop());
-  will_timer_->arm(std::chrono::seconds(will_delay_), [this] { fire_pending_will(); });
+  wills_->pending = std::move(will);
+  if (!wills_->timer) wills_->timer = std::make_unique<net::Timer>(shard_.loop());
+  wills_->timer->arm(std::chrono::seconds(will_delay_), [this] { fire_pending_will(); });
 }
 
 void Session::fire_pending_will() {
-  if (will_timer_) will_timer_->cancel();
-  if (!pending_will_) return;
-  auto will = std::move(*pending_will_);
-  pending_will_.reset();
+  if (!wills_) return;
+  if (wills_->timer) wills_->timer->cancel();
+  if (!wills_->pending) return;
+  auto will = std::move(*wills_->pending);
+  wills_->pending.reset();
+  release_unused_wills();
   shard_.route(will);
 }
 
 void Session::cancel_pending_will() {
-  if (will_timer_) will_timer_->cancel();
-  pending_will_.reset();
+  if (!wills_) return;
+  if (wills_->timer) wills_->timer->cancel();
+  wills_->pending.reset();
+  release_unused_wills();
 }
 
 void Session::arm_expiry(std::function<void()> on_expire) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/message.h"
 #include "core/subscription_index.h"
@@ -102,7 +104,7 @@ class Session {
   std::map<std::string, SessionSubscription> subscriptions;  // keyed by the full filter
   std::unordered_set<uint16_t> inbound_qos2;                 // awaiting PUBREL
   size_t inflight_count() const { return inflight_.size(); }
-  size_t queued_count() const { return queue_.size(); }
+  size_t queued_count() const { return queue_ ? queue_->size() : 0; }
   uint16_t send_window = 65535;  // min(client receive maximum, server max_inflight)
 
  private:
@@ -118,16 +120,27 @@ class Session {
   std::string client_id_;
   MqttConnection* conn_ = nullptr;
   std::unordered_map<uint16_t, InflightMessage> inflight_;
-  std::deque<Outbound> queue_;
+  // Non-null only while messages are queued: an empty std::deque still holds ~600 bytes and
+  // most sessions never queue anything.
+  std::unique_ptr<std::deque<Outbound>> queue_;
   uint16_t last_packet_id_ = 0;
   uint64_t send_seq_ = 0;
-  std::map<uint32_t, std::multiset<int64_t>> outstanding_;
-  std::map<uint32_t, int64_t> seen_;
+  // Journal offsets held by queued/inflight messages, per stream; allocated by the first one.
+  using Outstanding = std::map<uint32_t, std::multiset<int64_t>>;
+  std::unique_ptr<Outstanding> outstanding_;
+  // Per stream, the end of what this session has seen; sorted by stream. A flat vector: every
+  // session has an entry per stream and a map node costs 64 bytes each.
+  std::vector<std::pair<uint32_t, int64_t>> seen_;
 
-  std::optional<core::MessagePtr> will_;
+  // Allocated only while there is a will or a delayed one pending (most sessions have none).
+  struct Wills {
+    std::optional<core::MessagePtr> will;     // the connection's
+    std::optional<core::MessagePtr> pending;  // triggered, waiting out its delay
+    std::unique_ptr<net::Timer> timer;
+  };
+  void release_unused_wills();
+  std::unique_ptr<Wills> wills_;
   uint32_t will_delay_ = 0;
-  std::optional<core::MessagePtr> pending_will_;
-  std::unique_ptr<net::Timer> will_timer_;
   std::unique_ptr<net::Timer> expiry_timer_;
 };
 
