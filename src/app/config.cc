@@ -131,8 +131,8 @@ const std::vector<Field>& fields() {
     f.push_back(str_field("storage.backend", &C::storage, &S::backend, {"journal", "memory"}));
     f.push_back(
         str_field("storage.fsync", &C::storage, &S::fsync, {"always", "interval", "never"}));
-    f.push_back(int_field("storage.fsync_interval_ms", &C::storage, &S::fsync_interval_ms, 1,
-                          3600000));
+    f.push_back(
+        int_field("storage.fsync_interval_ms", &C::storage, &S::fsync_interval_ms, 1, 3600000));
     f.push_back(
         int_field("storage.segment_bytes", &C::storage, &S::segment_bytes, 4096, 1LL << 40));
     f.push_back(int_field("storage.segment_ms", &C::storage, &S::segment_ms, 1000, kI63));
@@ -141,11 +141,34 @@ const std::vector<Field>& fields() {
     f.push_back(
         str_field("storage.kv_backend", &C::storage, &S::kv_backend, {"rocksdb", "memory"}));
 
-    for (auto [name, sec] : {std::pair{"kafka", &C::kafka}, std::pair{"amqp", &C::amqp},
-                             std::pair{"http", &C::http}}) {
-      f.push_back(str_field(std::string(name) + ".bind", sec, &ListenerConfig::bind));
-      f.push_back(int_field(std::string(name) + ".port", sec, &ListenerConfig::port, 0, kU16));
-    }
+    using K = KafkaConfig;
+    f.push_back(str_field("kafka.bind", &C::kafka, &K::bind));
+    f.push_back(int_field("kafka.port", &C::kafka, &K::port, 0, kU16));
+    f.push_back(str_field("kafka.advertised_host", &C::kafka, &K::advertised_host));
+    f.push_back(bool_field("kafka.auto_create_topics", &C::kafka, &K::auto_create_topics));
+    f.push_back(int_field("kafka.num_partitions", &C::kafka, &K::num_partitions, 1, 10000));
+    f.push_back(str_field("kafka.sasl_users", &C::kafka, &K::sasl_users));
+    f.push_back(int_field("kafka.group_initial_rebalance_delay_ms", &C::kafka,
+                          &K::group_initial_rebalance_delay_ms, 0, 600000));
+    f.push_back(
+        int_field("kafka.max_request_size", &C::kafka, &K::max_request_size, 1024, 1LL << 30));
+
+    using A = AmqpConfig;
+    f.push_back(str_field("amqp.bind", &C::amqp, &A::bind));
+    f.push_back(int_field("amqp.port", &C::amqp, &A::port, 0, kU16));
+    f.push_back(str_field("amqp.users", &C::amqp, &A::users));
+    f.push_back(str_field("amqp.vhosts", &C::amqp, &A::vhosts));
+    f.push_back(int_field("amqp.frame_max", &C::amqp, &A::frame_max, 4096, kU32));
+    f.push_back(int_field("amqp.channel_max", &C::amqp, &A::channel_max, 1, kU16));
+    f.push_back(int_field("amqp.heartbeat_s", &C::amqp, &A::heartbeat_s, 0, kU16));
+
+    using B = BridgeConfig;
+    f.push_back(str_field("bridge.mqtt_to_kafka", &C::bridge, &B::mqtt_to_kafka));
+    f.push_back(str_field("bridge.kafka_to_mqtt_prefix", &C::bridge, &B::kafka_to_mqtt_prefix));
+    f.push_back(str_field("bridge.amqp_exchange", &C::bridge, &B::amqp_exchange));
+
+    f.push_back(str_field("http.bind", &C::http, &ListenerConfig::bind));
+    f.push_back(int_field("http.port", &C::http, &ListenerConfig::port, 0, kU16));
 
     f.push_back(str_field("log.file", &C::log, &LogConfig::file));
     f.push_back(str_field("log.format", &C::log, &LogConfig::format, {"text", "json"}));

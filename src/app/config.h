@@ -65,9 +65,9 @@ struct MqttConfig {
 
 // A listener that only has an address (reserved front ends and the admin HTTP API).
 struct StorageConfig {
-  std::string backend = "journal";    // streams: journal (segmented log on disk) or memory
-  std::string fsync = "interval";     // always (group commit), interval, never
-  uint32_t fsync_interval_ms = 100;   // for fsync = interval
+  std::string backend = "journal";        // streams: journal (segmented log on disk) or memory
+  std::string fsync = "interval";         // always (group commit), interval, never
+  uint32_t fsync_interval_ms = 100;       // for fsync = interval
   uint64_t segment_bytes = 128ull << 20;  // roll a journal segment past this size
   uint64_t segment_ms = 604800000;        // ... or this age
   uint64_t retention_ms = 604800000;      // delete segments older than this; 0 = keep forever
@@ -83,6 +83,47 @@ struct ListenerConfig {
   bool operator==(const ListenerConfig&) const = default;
 };
 
+// Kafka wire protocol front end (src/protocol/kafka).
+struct KafkaConfig {
+  std::string bind = "0.0.0.0";
+  uint16_t port = 9092;            // 0 disables the listener
+  std::string advertised_host;     // host in Metadata answers; empty = the address dialled
+  bool auto_create_topics = true;  // create unknown topics on Metadata/Produce
+  uint32_t num_partitions = 1;     // partitions of an auto-created topic
+  std::string sasl_users;          // "user:password,..." ; non-empty = SASL PLAIN required
+  uint32_t group_initial_rebalance_delay_ms = 0;  // wait for more members before the first sync
+  uint32_t max_request_size = 104857600;          // bytes; larger requests close the connection
+
+  bool operator==(const KafkaConfig&) const = default;
+};
+
+// AMQP 0-9-1 front end (src/protocol/amqp).
+struct AmqpConfig {
+  std::string bind = "0.0.0.0";
+  uint16_t port = 5672;               // 0 disables the listener
+  std::string users = "guest:guest";  // "user:password,..." for PLAIN and AMQPLAIN
+  std::string vhosts = "/";           // comma-separated virtual hosts
+  uint32_t frame_max = 131072;        // bytes, offered in Connection.Tune
+  uint16_t channel_max = 2047;        // offered in Connection.Tune
+  uint16_t heartbeat_s = 60;          // offered in Connection.Tune; 0 = none
+
+  bool operator==(const AmqpConfig&) const = default;
+};
+
+// Cross-protocol routing through the shared topic namespace (docs/cross-protocol.md).
+struct BridgeConfig {
+  // MQTT topic filters whose messages are also appended to Kafka topics:
+  // "filter=kafka_topic;filter=kafka_topic", e.g. "sensors/#=sensors". Empty = none.
+  std::string mqtt_to_kafka;
+  // Kafka records on topic T reach MQTT subscribers of "<prefix>T"; empty disables.
+  std::string kafka_to_mqtt_prefix = "kafka/";
+  // The AMQP topic exchange that MQTT topics map to (a/b/c <-> routing key a.b.c); empty
+  // disables MQTT<->AMQP routing.
+  std::string amqp_exchange = "amq.topic";
+
+  bool operator==(const BridgeConfig&) const = default;
+};
+
 struct LogConfig {
   std::string file;             // empty = stderr
   std::string format = "text";  // text, json
@@ -94,8 +135,9 @@ struct Config {
   ServerConfig server;
   MqttConfig mqtt;
   StorageConfig storage;
-  ListenerConfig kafka{"0.0.0.0", 9092};
-  ListenerConfig amqp{"0.0.0.0", 5672};
+  KafkaConfig kafka;
+  AmqpConfig amqp;
+  BridgeConfig bridge;
   ListenerConfig http{"0.0.0.0", 8080};
   LogConfig log;
 

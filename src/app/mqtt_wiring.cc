@@ -29,8 +29,8 @@ mqtt::MqttOptions mqtt_options(const Config& config) {
   o.connect_timeout_ms = c.connect_timeout_ms;
   o.sys_interval_s = c.sys_interval_s;
   o.max_qos = c.max_qos;
-  o.node_name = "unimq@" + (c.bind == "0.0.0.0" || c.bind == "::" ? std::string("127.0.0.1")
-                                                                   : c.bind);
+  o.node_name =
+      "unimq@" + (c.bind == "0.0.0.0" || c.bind == "::" ? std::string("127.0.0.1") : c.bind);
   return o;
 }
 

@@ -10,12 +10,14 @@
 #include "app/admin_bridge.h"
 #include "app/cli.h"
 #include "app/mqtt_wiring.h"
+#include "app/service.h"
 #include "app/storage_wiring.h"
-#include "storage/storage_engine.h"
+#include "core/bus.h"
 #include "metrics/registry.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "protocol/mqtt/broker.h"
+#include "storage/storage_engine.h"
 
 namespace unimq::app {
 
@@ -44,20 +46,25 @@ int run_server(const Config& config) {
   sigset_t signals = block_shutdown_signals();
 
   uint32_t workers = config.effective_workers();
+  // The journal and the metadata store are always open: Kafka topics, AMQP queues and
+  // (with mqtt.persistence) MQTT sessions live there.
   std::unique_ptr<StorageStack> storage;
-  if (config.mqtt.persistence) {
-    try {
-      storage = open_storage(config, workers);
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-      return 1;
-    }
+  try {
+    storage = open_storage(config, workers);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
   }
   net::EventLoopGroup loops(workers);
   mqtt::MqttOptions opts = mqtt_options(config);
   opts.version = version();
   mqtt::MqttBroker broker(loops, opts);
-  if (storage) broker.attach_store(storage->mqtt.get());
+  if (storage->mqtt) broker.attach_store(storage->mqtt.get());
+  core::Bus bus;
+  ServiceContext ctx{config, loops, *storage->engine, *storage->kv, bus};
+  std::vector<std::unique_ptr<Service>> services;
+  for (auto make : {make_kafka_service, make_amqp_service})
+    if (auto s = make(ctx)) services.push_back(std::move(s));
   AdminBridge bridge(broker);
   std::unique_ptr<admin::AdminServer> admin;
   std::vector<std::unique_ptr<net::Listener>> listeners;
@@ -66,6 +73,7 @@ int run_server(const Config& config) {
   broker.recover();
   try {
     listeners = start_mqtt_listeners(config, loops, broker);
+    for (auto& s : services) s->start();
     if (config.http.port != 0) {
       admin = std::make_unique<admin::AdminServer>(config.http.bind, config.http.port, bridge,
                                                    metrics::global_registry());
@@ -75,15 +83,10 @@ int run_server(const Config& config) {
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     for (auto& l : listeners) l->stop();
+    for (auto& s : services) s->shutdown();
     loops.stop();
     loops.join();
     return 1;
-  }
-  if (config.kafka.port != 0) {
-    spdlog::info("Kafka listener (port {}) is not available in this build yet", config.kafka.port);
-  }
-  if (config.amqp.port != 0) {
-    spdlog::info("AMQP listener (port {}) is not available in this build yet", config.amqp.port);
   }
   broker.start();
   spdlog::info("unimq {} started: {} worker(s), data dir {}", version(), workers,
@@ -95,9 +98,10 @@ int run_server(const Config& config) {
 
   for (auto& l : listeners) l->stop();
   broker.shutdown(std::chrono::milliseconds(3000));
+  for (auto& s : services) s->shutdown();
   if (admin) admin->stop();
   // Flush the journal while the loops still run its last completion callbacks.
-  if (storage) storage->engine->close();
+  storage->engine->close();
   loops.stop();
   loops.join();
   spdlog::info("shutdown complete");

@@ -37,8 +37,9 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
   st = storage::open_kv_store(kv_backend, config.server.data_dir + "/meta", stack->kv);
   if (!st.ok()) throw std::runtime_error("cannot open the metadata store: " + st.message);
 
-  stack->mqtt = std::make_unique<mqtt::MqttStore>(*stack->engine, *stack->kv, shards,
-                                                  fsync == storage::FsyncPolicy::Always);
+  if (config.mqtt.persistence)
+    stack->mqtt = std::make_unique<mqtt::MqttStore>(*stack->engine, *stack->kv, shards,
+                                                    fsync == storage::FsyncPolicy::Always);
   spdlog::info("storage: {} streams (fsync {}), {} metadata store under {}", c.backend, c.fsync,
                c.kv_backend, config.server.data_dir);
   return stack;

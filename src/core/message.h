@@ -15,7 +15,7 @@ namespace unimq::core {
 using Clock = std::chrono::steady_clock;
 
 struct MessageProperties {
-  std::optional<uint8_t> payload_format;         // 0 bytes, 1 UTF-8
+  std::optional<uint8_t> payload_format;  // 0 bytes, 1 UTF-8
   std::optional<std::string> content_type;
   std::optional<std::string> response_topic;
   std::optional<std::string> correlation_data;
@@ -25,14 +25,16 @@ struct MessageProperties {
 struct Message {
   std::string topic;
   std::string payload;
+  // Kafka record key / AMQP message-id carried across protocols; empty = none.
+  std::string key;
   uint8_t qos = 0;
   bool retain = false;
   MessageProperties props;
   // Message expiry (MQTT 5): absent = never. Remaining interval is derived at delivery.
   std::optional<Clock::time_point> expires_at;
-  int64_t timestamp_ms = 0;       // wall-clock creation time
-  uint64_t origin_session = 0;    // publishing session id (for no-local); 0 = none
-  std::string origin_client;      // publishing client id (for hash-based shared strategy)
+  int64_t timestamp_ms = 0;     // wall-clock creation time
+  uint64_t origin_session = 0;  // publishing session id (for no-local); 0 = none
+  std::string origin_client;    // publishing client id (for hash-based shared strategy)
   // Where the message was journaled (stream index, offset); -1 = not journaled.
   uint32_t journal_stream = 0;
   int64_t journal_offset = -1;
