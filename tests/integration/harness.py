@@ -147,8 +147,10 @@ class Broker:
     """One broker process (UniMQ or mosquitto) on fresh ports."""
 
     def __init__(self, workdir: Path, extra_args: Sequence[str] = (), target: str = TARGET,
-                 ws_port: Optional[int] = None, http_port: Optional[int] = None):
-        """ws_port / http_port: None = a free port; 0 = listener disabled (UniMQ)."""
+                 ws_port: Optional[int] = None, http_port: Optional[int] = None,
+                 kafka_port: Optional[int] = 0, amqp_port: Optional[int] = 0):
+        """Ports: None = a free port; 0 = listener disabled (UniMQ). Kafka and AMQP are off
+        unless asked for (kafka_port=None / amqp_port=None)."""
         self.target = target
         self.workdir = Path(workdir)
         self.extra_args = list(extra_args)
@@ -157,6 +159,9 @@ class Broker:
         self.port, free_ws, free_http = free_ports(3)
         self.ws_port = free_ws if ws_port is None else ws_port
         self.http_port = free_http if http_port is None else http_port
+        extra = free_ports(2)
+        self.kafka_port = extra[0] if kafka_port is None else kafka_port
+        self.amqp_port = extra[1] if amqp_port is None else amqp_port
         self.log_path = self.workdir / "broker.log"
         self.proc: Optional[subprocess.Popen] = None
         self.returncode: Optional[int] = None
@@ -173,7 +178,8 @@ class Broker:
         data.mkdir(exist_ok=True)
         return [UNIMQ_BIN, "server", "--data-dir", str(data),
                 "--mqtt-port", str(self.port), "--mqtt-ws-port", str(self.ws_port),
-                "--http-port", str(self.http_port), "--kafka-port", "0", "--amqp-port", "0",
+                "--http-port", str(self.http_port), "--kafka-port", str(self.kafka_port),
+                "--amqp-port", str(self.amqp_port),
                 "--log-level", "debug", "--set", "mqtt.sys_interval_s=1"] + self.extra_args
 
     def _mosquitto_config(self) -> Path:
