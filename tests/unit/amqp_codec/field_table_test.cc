@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 namespace {
 
 std::vector<uint8_t> encode(const FieldTable& t) {
@@ -130,4 +130,4 @@ TEST(FieldTable, DebugString) {
 }
 
 }  // namespace
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

@@ -81,7 +81,7 @@ def default_literal(t, v):
 
 
 def gen_spec_h(spec):
-    out = [HEADER, "#pragma once\n\n#include <cstdint>\n\nnamespace unimq::amqp {\n\n"]
+    out = [HEADER, "#pragma once\n\n#include <cstdint>\n\nnamespace unimq::amqp::codec {\n\n"]
     out.append("// Protocol constants and reply codes.\n")
     for c in spec.d["constants"]:
         kind = c.get("class")
@@ -110,7 +110,7 @@ def gen_methods_h(spec):
 #include "protocol/amqp/codec/generated/amqp_spec.h"
 #include "protocol/amqp/codec/wire.h"
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 """]
     names = []
@@ -165,7 +165,7 @@ struct BasicProperties {
   bool operator==(const BasicProperties&) const = default;
 };
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec
 """)
     return "".join(out)
 
@@ -200,7 +200,7 @@ def gen_fields_io(spec, args, obj):
 
 def gen_methods_cc(spec):
     out = [HEADER, '#include "protocol/amqp/codec/generated/amqp_methods.h"\n\n',
-           "namespace unimq::amqp {\n\n"]
+           "namespace unimq::amqp::codec {\n\n"]
     entries = []
     for c, m in spec.methods():
         name = camel(c["name"]) + camel(m["name"])

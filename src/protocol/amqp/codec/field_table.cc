@@ -3,7 +3,7 @@
 #include <bit>
 #include <cstring>
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 namespace {
 // Wire tag per variant alternative, in Variant order.
@@ -254,4 +254,4 @@ std::string to_string(const FieldTable& t) {
   return s;
 }
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

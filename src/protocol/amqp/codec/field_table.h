@@ -16,7 +16,7 @@
 
 #include "protocol/amqp/codec/wire.h"
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 struct FieldValue;
 struct FieldEntry;
@@ -104,4 +104,4 @@ void write_value(Writer& w, const FieldValue& v);  // tag + value
 // Debug text like {"a": 1, "b": [true]}.
 std::string to_string(const FieldTable& t);
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

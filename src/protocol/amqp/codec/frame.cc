@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 HeaderCheck check_protocol_header(std::span<const uint8_t> in) {
   const size_t n = std::min(in.size(), kProtocolHeader.size());
@@ -99,4 +99,4 @@ bool decode_content_header(std::span<const uint8_t> payload, ContentHeader& out,
   return true;
 }
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

@@ -12,7 +12,7 @@
 #include "protocol/amqp/codec/generated/amqp_methods.h"
 #include "protocol/amqp/codec/wire.h"
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 inline constexpr std::array<uint8_t, 8> kProtocolHeader = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
 inline constexpr size_t kFrameOverhead = 8;  // type(1) channel(2) size(4) ... end(1)
@@ -81,4 +81,4 @@ struct ContentHeader {
 bool decode_content_header(std::span<const uint8_t> payload, ContentHeader& out,
                            const char** error);
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

@@ -2,6 +2,8 @@
 // the field-table code, the generated method codecs and the frame codec).
 // The reader is sticky: after the first failure every read returns a zero value and ok() stays
 // false, so decoders read all fields and check once at the end.
+// The codec lives in unimq::amqp::codec so its wire structs (BasicProperties, QueueDeclare, ...)
+// never clash with the broker model's types in unimq::amqp.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 class Reader {
  public:
@@ -122,4 +124,4 @@ class Writer {
   std::vector<uint8_t>& out_;
 };
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

@@ -14,7 +14,7 @@
 #include "protocol/amqp/codec/generated/amqp_spec.h"
 #include "protocol/amqp/codec/wire.h"
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 struct ConnectionStart {
   static constexpr uint16_t kClassId = 10;
@@ -1010,4 +1010,4 @@ struct BasicProperties {
   bool operator==(const BasicProperties&) const = default;
 };
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec

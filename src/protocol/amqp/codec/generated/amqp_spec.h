@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace unimq::amqp {
+namespace unimq::amqp::codec {
 
 // Protocol constants and reply codes.
 inline constexpr uint32_t kFrameMethod = 1;
@@ -42,4 +42,4 @@ inline constexpr uint16_t kClassBasic = 60;
 inline constexpr uint16_t kClassTx = 90;
 inline constexpr uint16_t kClassConfirm = 85;
 
-}  // namespace unimq::amqp
+}  // namespace unimq::amqp::codec
