@@ -48,6 +48,7 @@ bench: build
 	bash bench/run.sh $(BUILD)
 	bash bench/storage.sh $(BUILD)
 	bash bench/mqtt_journal.sh $(BUILD)
+	bash bench/kafka.sh $(BUILD)
 
 format:
 	find src tests bench tools -name '*.cc' -o -name '*.h' | xargs clang-format -i

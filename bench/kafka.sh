@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Kafka benchmark: UniMQ's Kafka front end driven by kafka_bench (librdkafka), next to the
+# machine's raw limits measured in the same run (iperf3 over loopback, fio sequential write
+# in the data dir), with PASS/FAIL against the targets:
+#   producer MB/s with 1 KiB records (acks=1, fsync=never) >= 50% of loopback TCP bandwidth
+#   p99 produce latency (acks=1) < 5 ms at 50% of the peak 1 KiB rate
+# Builds nothing. Takes about 2-3 minutes with the defaults.
+#
+# Usage: bench/kafka.sh [BUILD_DIR]          (make bench runs it with build/release)
+# Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
+#        BENCH_PARTITIONS=1  partitions of the bench topics (kafka.num_partitions)
+#        BENCH_LINGER_MS=5   producer linger.ms
+#        BENCH_RESULTS=<repo>/build/bench-results.jsonl  KAFKA_BENCH=BUILD_DIR/kafka_bench
+#        UNIMQ_BIN=BUILD_DIR/unimq   UNIMQ_ARGS="--set ..." extra flags for `unimq server`
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(realpath -m "${1:-$ROOT/build/release}")
+TOOL=${KAFKA_BENCH:-$BUILD/kafka_bench}
+UNIMQ=${UNIMQ_BIN:-$BUILD/unimq}
+DURATION=${BENCH_DURATION:-8}
+WARMUP=${BENCH_WARMUP:-2}
+PARTITIONS=${BENCH_PARTITIONS:-1}
+LINGER=${BENCH_LINGER_MS:-5}
+RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
+
+die() {
+  echo "kafka bench: $*" >&2
+  exit 1
+}
+[[ -x "$TOOL" ]] || die "$TOOL not found: build it first (cmake --build $BUILD --target kafka_bench)"
+[[ -x "$UNIMQ" ]] || die "$UNIMQ not found: build it first"
+command -v python3 >/dev/null || die "python3 is required for the report"
+command -v ss >/dev/null || die "ss (iproute2) is required"
+
+mkdir -p "$ROOT/build" "$(dirname "$RESULTS")"
+WORK=$(mktemp -d "$ROOT/build/kafka-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# shellcheck source=bench/lib/brokers.sh
+source "$ROOT/bench/lib/brokers.sh"
+
+RUN_ID=kafka-$(date -u +%Y%m%dT%H%M%SZ)
+COMMIT=${BENCH_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+echo "kafka bench: commit $COMMIT, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+RUN_TIMEOUT=$((DURATION * 3 + 60))
+
+record() {  # record CASE JSON
+  local line="{\"bench\":\"kafka\",\"run\":\"$RUN_ID\",\"commit\":\"$COMMIT\",\"case\":\"$1\",${2#\{}"
+  echo "$line" >>"$WORK/results.jsonl"
+  echo "$line" >>"$RESULTS"
+}
+
+# ---------------------------------------------------------------- raw limits
+IPERF_PORT=$(free_port)
+iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_listening "$IPERF_PORT" "${PIDS[-1]}" || die "iperf3 server did not start"
+IPERF_GBPS=$(iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t 5 -J |
+  python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))')
+LOOPBACK_MBS=$(python3 -c "print('%.1f' % ($IPERF_GBPS * 1000 / 8))")
+record loopback "{\"tool\":\"iperf3\",\"mb_per_s\":$LOOPBACK_MBS}"
+echo "kafka bench: loopback TCP (iperf3, 1 stream): $LOOPBACK_MBS MB/s" >&2
+
+DISK_MBS=$(fio --name=seqwrite --directory="$WORK" --rw=write --bs=1M --size=512M --direct=1 \
+  --ioengine=psync --numjobs=1 --output-format=json 2>/dev/null |
+  python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["jobs"][0]["write"]["bw"] / 1024 * 1.048576))')
+rm -f "$WORK"/seqwrite*
+record disk "{\"tool\":\"fio\",\"mb_per_s\":$DISK_MBS}"
+echo "kafka bench: disk sequential write (fio, O_DIRECT, 1 MiB): $DISK_MBS MB/s" >&2
+
+# ---------------------------------------------------------------- UniMQ
+KAFKA_PORT=""
+UNIMQ_PID=""
+start_unimq() {  # start_unimq FSYNC
+  local data mqtt
+  KAFKA_PORT=$(free_port)
+  mqtt=$(free_port)
+  data="$WORK/data-$1-$KAFKA_PORT"
+  mkdir -p "$data"
+  # shellcheck disable=SC2086  # UNIMQ_ARGS is a list of extra flags
+  "$UNIMQ" server --mqtt-port "$mqtt" --mqtt-ws-port 0 --http-port 0 --amqp-port 0 \
+    --kafka-port "$KAFKA_PORT" --data-dir "$data" --log-level warn \
+    --set "storage.fsync=$1" --set "kafka.num_partitions=$PARTITIONS" ${UNIMQ_ARGS:-} \
+    >"$WORK/unimq-$1.log" 2>&1 &
+  UNIMQ_PID=$!
+  PIDS+=("$UNIMQ_PID")
+  wait_listening "$KAFKA_PORT" "$UNIMQ_PID" || { tail -n 20 "$WORK/unimq-$1.log" >&2; die "UniMQ did not start"; }
+}
+stop_unimq() {
+  kill -TERM "$UNIMQ_PID" 2>/dev/null || true
+  wait "$UNIMQ_PID" 2>/dev/null || true
+}
+
+# run CASE ARGS...: one kafka_bench run against the running UniMQ, recorded.
+TOPIC_N=0
+run() {
+  local case=$1 out
+  shift
+  out=$(timeout "$RUN_TIMEOUT" "$TOOL" "$@" --bootstrap "127.0.0.1:$KAFKA_PORT" 2>"$WORK/$case.err") ||
+    { echo "kafka bench: $case failed: $(tail -n 3 "$WORK/$case.err")" >&2; out='{"ok":false}'; }
+  record "$case" "$out"
+  echo "kafka bench: $case $out" >&2
+}
+topic() {
+  TOPIC_N=$((TOPIC_N + 1))
+  echo "bench-$TOPIC_N"
+}
+common=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms "$LINGER")
+
+start_unimq never
+T1=$(topic)
+run produce_1k_acks1_never produce --topic "$T1" --size 1024 --acks 1 "${common[@]}"
+run consume_1k_never consume --topic "$T1" --duration "$DURATION"
+run produce_100b_acks1_never produce --topic "$(topic)" --size 100 --acks 1 "${common[@]}"
+run produce_1k_acksall_never produce --topic "$(topic)" --size 1024 --acks all "${common[@]}"
+PEAK=$(python3 -c "
+import json
+for l in open('$WORK/results.jsonl'):
+    d = json.loads(l)
+    if d['case'] == 'produce_1k_acks1_never': print(int(d.get('records_per_s', 0)))")
+HALF=$((PEAK / 2))
+((HALF > 0)) || HALF=1000
+run latency_1k_acks1_half_peak produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${common[@]}"
+run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${common[@]}"
+stop_unimq
+
+start_unimq always
+run produce_1k_acksall_always produce --topic "$(topic)" --size 1024 --acks all "${common[@]}"
+run produce_100b_acksall_always produce --topic "$(topic)" --size 100 --acks all "${common[@]}"
+run e2e_100b_acksall_always_1000rps e2e --topic "$(topic)" --size 100 --acks all --rate 1000 "${common[@]}"
+stop_unimq
+
+# ---------------------------------------------------------------- report
+python3 - "$WORK/results.jsonl" "$LOOPBACK_MBS" "$DISK_MBS" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    rows[d["case"]] = d
+loop, disk = float(sys.argv[2]), float(sys.argv[3])
+def g(case, key):
+    v = rows.get(case, {}).get(key)
+    return v if isinstance(v, (int, float)) and v >= 0 else None
+def fmt(v, f="%.1f"):
+    return "n/a" if v is None else f % v
+print()
+print("| case | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | vs loopback | vs disk |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for case, d in rows.items():
+    if case in ("loopback", "disk"):
+        continue
+    mbs = g(case, "mb_per_s")
+    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        case, fmt(g(case, "records_per_s"), "%.0f"), fmt(mbs), fmt(g(case, "p50_ms"), "%.2f"),
+        fmt(g(case, "p99_ms"), "%.2f"), fmt(g(case, "p999_ms"), "%.2f"),
+        "n/a" if mbs is None else "%.0f%%" % (100 * mbs / loop),
+        "n/a" if mbs is None else "%.0f%%" % (100 * mbs / disk)))
+print("| raw loopback TCP (iperf3) | | %.1f | | | | 100%% | |" % loop)
+print("| raw disk write (fio O_DIRECT 1 MiB) | | %.1f | | | | | 100%% |" % disk)
+print()
+mbs = g("produce_1k_acks1_never", "mb_per_s")
+ok1 = mbs is not None and mbs >= 0.5 * loop
+print("target: producer 1 KiB acks=1 fsync=never >= 50%% of loopback (%.0f MB/s): %s MB/s = %s -> %s" % (
+    0.5 * loop, fmt(mbs), "n/a" if mbs is None else "%.0f%%" % (100 * mbs / loop), "PASS" if ok1 else "FAIL"))
+p99 = g("latency_1k_acks1_half_peak", "p99_ms")
+rate = rows.get("latency_1k_acks1_half_peak", {}).get("rate")
+ok2 = p99 is not None and p99 < 5.0
+print("target: p99 produce latency acks=1 at 50%% of peak (%s records/s) < 5 ms: %s ms -> %s" % (
+    rate, fmt(p99, "%.2f"), "PASS" if ok2 else "FAIL"))
+PY

@@ -1,0 +1,311 @@
+// kafka_bench: Kafka load generator on librdkafka's C API (bench/kafka.sh drives it).
+//
+//   kafka_bench produce  --bootstrap H:P --topic T [--size 1024] [--acks 1|all|0]
+//                        [--linger-ms 5] [--batch-bytes 1048576] [--duration 10] [--warmup 2]
+//                        [--rate 0]            0 = flat out; >0 = records/s, reports the
+//                                              delivery-report latency percentiles too
+//   kafka_bench consume  --bootstrap H:P --topic T [--records N] [--duration 10]
+//                        reads the topic from the beginning (throughput)
+//   kafka_bench e2e      --bootstrap H:P --topic T --rate R [--size 100] [--acks 1]
+//                        producer at a fixed rate, consumer in the same process; the
+//                        payload carries the send time, reports end-to-end percentiles
+//
+// Prints one JSON object per run on stdout; progress and errors go to stderr.
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+struct Options {
+  std::string mode, bootstrap = "127.0.0.1:9092", topic = "bench", acks = "1";
+  size_t size = 1024;
+  int linger_ms = 5, batch_bytes = 1 << 20;
+  double duration = 10, warmup = 2, rate = 0;
+  int64_t records = 0;
+};
+
+[[noreturn]] void usage(const char* msg) {
+  std::fprintf(stderr, "kafka_bench: %s (see the header of bench/kafka_bench/kafka_bench.cc)\n",
+               msg);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  if (argc < 2) usage("missing mode");
+  Options o;
+  o.mode = argv[1];
+  for (int i = 2; i < argc; i += 2) {
+    if (i + 1 >= argc) usage("missing value");
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--bootstrap")
+      o.bootstrap = v;
+    else if (k == "--topic")
+      o.topic = v;
+    else if (k == "--acks")
+      o.acks = v;
+    else if (k == "--size")
+      o.size = std::stoul(v);
+    else if (k == "--linger-ms")
+      o.linger_ms = std::stoi(v);
+    else if (k == "--batch-bytes")
+      o.batch_bytes = std::stoi(v);
+    else if (k == "--duration")
+      o.duration = std::stod(v);
+    else if (k == "--warmup")
+      o.warmup = std::stod(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--records")
+      o.records = std::stoll(v);
+    else
+      usage(("unknown option " + k).c_str());
+  }
+  if (o.size < 16) o.size = 16;  // room for the send timestamp
+  return o;
+}
+
+void set(rd_kafka_conf_t* conf, const char* k, const std::string& v) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    std::fprintf(stderr, "kafka_bench: %s=%s: %s\n", k, v.c_str(), err);
+    std::exit(2);
+  }
+}
+
+// Latency samples in microseconds; percentiles by sorting once at the end.
+struct Samples {
+  std::vector<uint32_t> us;
+  void add(int64_t ns) {
+    us.push_back(static_cast<uint32_t>(std::min<int64_t>(ns / 1000, UINT32_MAX)));
+  }
+  double pct(double p) {
+    if (us.empty()) return -1;
+    size_t i =
+        std::min(us.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(us.size())));
+    std::nth_element(us.begin(), us.begin() + static_cast<long>(i), us.end());
+    return us[i] / 1000.0;
+  }
+};
+
+struct ProduceState {
+  std::atomic<int64_t> delivered{0}, failed{0}, bytes{0};
+  int64_t measure_from_ns = 0;  // delivery latencies before this (warmup) are ignored
+  Samples latency;              // touched only on the poll thread (delivery callbacks)
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* st = static_cast<ProduceState*>(opaque);
+  if (m->err) {
+    if (st->failed.fetch_add(1) < 5)
+      std::fprintf(stderr, "kafka_bench: delivery failed: %s\n", rd_kafka_err2str(m->err));
+    return;
+  }
+  st->delivered.fetch_add(1, std::memory_order_relaxed);
+  st->bytes.fetch_add(static_cast<int64_t>(m->len), std::memory_order_relaxed);
+  auto sent = reinterpret_cast<intptr_t>(m->_private);  // send time, set as msg_opaque
+  if (sent >= st->measure_from_ns) st->latency.add(now_ns() - sent);
+}
+
+rd_kafka_t* make_producer(const Options& o, ProduceState* st) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", o.bootstrap);
+  set(conf, "acks", o.acks);
+  set(conf, "linger.ms", std::to_string(o.linger_ms));
+  set(conf, "batch.size", std::to_string(o.batch_bytes));
+  set(conf, "queue.buffering.max.messages", "1000000");
+  set(conf, "queue.buffering.max.kbytes", "1048576");
+  set(conf, "message.timeout.ms", "30000");
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, st);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) usage(err);
+  return rk;
+}
+
+// Produces for warmup + duration seconds (flat out, or paced at o.rate records/s).
+// Returns the measured-window counts.
+struct ProduceResult {
+  int64_t records = 0, bytes = 0, failed = 0;
+  double seconds = 0;
+};
+
+ProduceResult produce_loop(const Options& o, rd_kafka_t* rk, ProduceState& st) {
+  std::vector<char> payload(o.size, 'x');
+  int64_t start = now_ns();
+  int64_t warm_end = start + static_cast<int64_t>(o.warmup * 1e9);
+  int64_t end = warm_end + static_cast<int64_t>(o.duration * 1e9);
+  st.measure_from_ns = warm_end;
+  int64_t base_delivered = -1, base_bytes = 0, sent = 0;
+  while (true) {
+    int64_t t = now_ns();
+    if (base_delivered < 0 && t >= warm_end) {
+      base_delivered = st.delivered.load();
+      base_bytes = st.bytes.load();
+    }
+    if (t >= end) break;
+    if (o.rate > 0) {
+      auto due = static_cast<int64_t>((t - start) / 1e9 * o.rate);
+      if (sent >= due) {
+        rd_kafka_poll(rk, 0);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        continue;
+      }
+    }
+    std::memcpy(payload.data(), &t, sizeof t);
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(t)),
+        RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(rk, 1);
+      continue;
+    }
+    if (e) usage(rd_kafka_err2str(e));
+    ++sent;
+    if ((sent & 255) == 0) rd_kafka_poll(rk, 0);
+  }
+  // The measured window ends now: records delivered after it do not count.
+  ProduceResult r;
+  r.records = st.delivered.load() - base_delivered;
+  r.bytes = st.bytes.load() - base_bytes;
+  r.seconds = o.duration;
+  rd_kafka_flush(rk, 30000);
+  r.failed = st.failed.load();
+  return r;
+}
+
+int run_produce(const Options& o) {
+  ProduceState st;
+  rd_kafka_t* rk = make_producer(o, &st);
+  ProduceResult r = produce_loop(o, rk, st);
+  std::printf(
+      "{\"mode\":\"produce\",\"size\":%zu,\"acks\":\"%s\",\"linger_ms\":%d,\"rate\":%.0f,"
+      "\"records_per_s\":%.0f,\"mb_per_s\":%.2f,\"failed\":%lld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+      "\"p999_ms\":%.3f}\n",
+      o.size, o.acks.c_str(), o.linger_ms, o.rate, r.records / r.seconds, r.bytes / r.seconds / 1e6,
+      static_cast<long long>(r.failed), st.latency.pct(50), st.latency.pct(99),
+      st.latency.pct(99.9));
+  rd_kafka_destroy(rk);
+  return r.failed ? 1 : 0;
+}
+
+rd_kafka_t* make_consumer(const Options& o, int64_t start_offset) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  set(conf, "bootstrap.servers", o.bootstrap);
+  set(conf, "group.id", "kafka-bench-" + std::to_string(now_ns()));
+  set(conf, "enable.auto.commit", "false");
+  set(conf, "fetch.wait.max.ms", "100");
+  set(conf, "fetch.max.bytes", "52428800");
+  set(conf, "max.partition.fetch.bytes", "10485760");
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) usage(err);
+  rd_kafka_poll_set_consumer(rk);
+  // All partitions of the topic, from start_offset.
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 || md->topics[0].err)
+    usage("topic metadata unavailable");
+  rd_kafka_topic_partition_list_t* parts =
+      rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(parts, o.topic.c_str(), md->topics[0].partitions[i].id)
+        ->offset = start_offset;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  return rk;
+}
+
+int run_consume(const Options& o) {
+  rd_kafka_t* rk = make_consumer(o, RD_KAFKA_OFFSET_BEGINNING);
+  int64_t n = 0, bytes = 0, first = 0, last = 0,
+          deadline = now_ns() + static_cast<int64_t>((o.duration + 10) * 1e9);
+  while ((o.records == 0 || n < o.records) && now_ns() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) {
+      if (o.records == 0 && n > 0) break;  // drained
+      continue;
+    }
+    if (!m->err) {
+      if (n == 0) first = now_ns();
+      ++n;
+      bytes += static_cast<int64_t>(m->len);
+      last = now_ns();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  double s = std::max(1e-9, (last - first) / 1e9);
+  std::printf("{\"mode\":\"consume\",\"records\":%lld,\"records_per_s\":%.0f,\"mb_per_s\":%.2f}\n",
+              static_cast<long long>(n), n / s, bytes / s / 1e6);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return (o.records && n < o.records) ? 1 : 0;
+}
+
+int run_e2e(const Options& o) {
+  if (o.rate <= 0) usage("e2e needs --rate");
+  // Make sure the topic exists (auto-create on metadata) before the consumer looks it up.
+  ProduceState st;
+  rd_kafka_t* prod = make_producer(o, &st);
+  rd_kafka_t* cons = make_consumer(o, RD_KAFKA_OFFSET_END);
+  std::atomic<bool> done{false};
+  Samples e2e;
+  int64_t measure_from = now_ns() + static_cast<int64_t>(o.warmup * 1e9);
+  std::thread reader([&] {
+    while (!done.load()) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(cons, 100);
+      if (!m) continue;
+      if (!m->err && m->len >= sizeof(int64_t)) {
+        int64_t sent;
+        std::memcpy(&sent, m->payload, sizeof sent);
+        if (sent >= measure_from) e2e.add(now_ns() - sent);
+      }
+      rd_kafka_message_destroy(m);
+    }
+  });
+  ProduceResult r = produce_loop(o, prod, st);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // let the tail arrive
+  done = true;
+  reader.join();
+  std::printf(
+      "{\"mode\":\"e2e\",\"size\":%zu,\"acks\":\"%s\",\"rate\":%.0f,\"records_per_s\":%.0f,"
+      "\"received\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+      "\"produce_p99_ms\":%.3f}\n",
+      o.size, o.acks.c_str(), o.rate, r.records / r.seconds, e2e.us.size(), e2e.pct(50),
+      e2e.pct(99), e2e.pct(99.9), st.latency.pct(99));
+  rd_kafka_consumer_close(cons);
+  rd_kafka_destroy(cons);
+  rd_kafka_destroy(prod);
+  return r.failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (o.mode == "produce") return run_produce(o);
+  if (o.mode == "consume") return run_consume(o);
+  if (o.mode == "e2e") return run_e2e(o);
+  usage("mode must be produce, consume or e2e");
+}
