@@ -49,6 +49,7 @@ bench: build
 	bash bench/storage.sh $(BUILD)
 	bash bench/mqtt_journal.sh $(BUILD)
 	bash bench/kafka.sh $(BUILD)
+	bash bench/amqp.sh $(BUILD)
 
 format:
 	find src tests bench tools -name '*.cc' -o -name '*.h' | xargs clang-format -i

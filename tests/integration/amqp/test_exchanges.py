@@ -1,0 +1,207 @@
+"""Exchange types and routing, the default exchange, declare semantics, exchange-to-exchange."""
+from __future__ import annotations
+
+import pika
+import pytest
+from amqp_helpers import drain
+
+Closed = pika.exceptions.ChannelClosedByBroker
+
+
+@pytest.fixture
+def cch(conn):
+    """A channel in confirm mode: basic_publish returns once the message is routed."""
+    c = conn.channel()
+    c.confirm_delivery()
+    return c
+
+
+def queues(ch, name, *keys, exchange, arguments=None):
+    """One auto-delete queue per routing key (or per arguments table) bound to exchange."""
+    out = []
+    for i, k in enumerate(keys):
+        q = ch.queue_declare(name("q%d" % i), auto_delete=True).method.queue
+        ch.queue_bind(q, exchange, routing_key=k, arguments=(arguments[i] if arguments else None))
+        out.append(q)
+    return out
+
+
+def test_direct_routes_by_exact_key(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "direct", auto_delete=True)
+    qa, qb = queues(cch, name, "a", "b", exchange=ex)
+    cch.basic_publish(ex, "a", b"to-a")
+    cch.basic_publish(ex, "b", b"to-b")
+    cch.basic_publish(ex, "c", b"nowhere")
+    assert drain(cch, qa) == [b"to-a"]
+    assert drain(cch, qb) == [b"to-b"]
+
+
+def test_direct_same_key_bound_twice_delivers_once_per_queue(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "direct", auto_delete=True)
+    q1, q2 = queues(cch, name, "k", "k", exchange=ex)
+    cch.queue_bind(q1, ex, routing_key="k")  # idempotent
+    cch.basic_publish(ex, "k", b"m")
+    assert drain(cch, q1) == [b"m"]
+    assert drain(cch, q2) == [b"m"]
+
+
+def test_fanout_ignores_routing_key(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "fanout", auto_delete=True)
+    q1, q2 = queues(cch, name, "x", "y", exchange=ex)
+    cch.basic_publish(ex, "anything", b"f")
+    assert drain(cch, q1) == [b"f"]
+    assert drain(cch, q2) == [b"f"]
+
+
+def test_topic_star_and_hash(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "topic", auto_delete=True)
+    star, hash_, all_, mid = queues(cch, name, "a.*", "a.#", "#", "*.b.#", exchange=ex)
+    for rk in ["a", "a.b", "a.b.c", "x.b", "b.a"]:
+        cch.basic_publish(ex, rk, rk.encode())
+    assert drain(cch, star) == [b"a.b"]
+    assert drain(cch, hash_) == [b"a", b"a.b", b"a.b.c"]
+    assert drain(cch, all_) == [b"a", b"a.b", b"a.b.c", b"x.b", b"b.a"]
+    assert drain(cch, mid) == [b"a.b", b"a.b.c", b"x.b"]
+
+
+def test_topic_one_copy_per_queue_when_several_bindings_match(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "topic", auto_delete=True)
+    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
+    for k in ["a.*", "a.#", "#", "a.b"]:
+        cch.queue_bind(q, ex, routing_key=k)
+    cch.basic_publish(ex, "a.b", b"once")
+    assert drain(cch, q) == [b"once"]
+
+
+def test_headers_all_and_any(cch, name):
+    ex = name("ex")
+    cch.exchange_declare(ex, "headers", auto_delete=True)
+    q_all, q_any = queues(cch, name, "", "", exchange=ex, arguments=[
+        {"x-match": "all", "fmt": "pdf", "type": "report"},
+        {"x-match": "any", "fmt": "pdf", "type": "report"}])
+
+    def pub(body, headers):
+        cch.basic_publish(ex, "ignored", body, pika.BasicProperties(headers=headers))
+
+    pub(b"both", {"fmt": "pdf", "type": "report", "extra": 1})
+    pub(b"fmt-only", {"fmt": "pdf"})
+    pub(b"wrong-value", {"fmt": "doc", "type": "log"})
+    pub(b"none", None)
+    assert drain(cch, q_all) == [b"both"]
+    assert drain(cch, q_any) == [b"both", b"fmt-only"]
+
+
+def test_default_exchange_routes_to_queue_by_name(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.basic_publish("", q, b"direct-to-queue")
+    cch.basic_publish("", name("missing"), b"dropped")
+    assert drain(cch, q) == [b"direct-to-queue"]
+
+
+def test_binding_to_the_default_exchange_is_refused_403(conn, name):
+    c = conn.channel()
+    q = c.queue_declare(name(), auto_delete=True).method.queue
+    with pytest.raises(Closed) as e:
+        c.queue_bind(q, "", routing_key="other")
+    assert e.value.reply_code == 403
+
+
+def test_predeclared_amq_exchanges_exist(ch):
+    for ex, kind in [("amq.direct", "direct"), ("amq.fanout", "fanout"), ("amq.topic", "topic"),
+                     ("amq.headers", "headers"), ("amq.match", "headers")]:
+        ch.exchange_declare(ex, kind, passive=True)
+        ch.exchange_declare(ex, kind, durable=True)  # same properties: fine
+
+
+def test_declaring_amq_prefixed_exchange_is_refused_403(conn, name):
+    c = conn.channel()
+    with pytest.raises(Closed) as e:
+        c.exchange_declare("amq.custom-" + name(), "direct")
+    assert e.value.reply_code == 403
+
+
+def test_passive_declare_of_missing_exchange_is_404(conn, name):
+    c = conn.channel()
+    with pytest.raises(Closed) as e:
+        c.exchange_declare(name(), "direct", passive=True)
+    assert e.value.reply_code == 404
+    assert conn.is_open  # a channel error, not a connection error
+    conn.channel().queue_declare("", exclusive=True)
+
+
+def test_redeclare_with_different_type_or_durability_is_406(conn, name):
+    ex = name()
+    c = conn.channel()
+    c.exchange_declare(ex, "direct", auto_delete=True)
+    c.exchange_declare(ex, "direct", auto_delete=True)  # identical: ok
+    with pytest.raises(Closed) as e:
+        c.exchange_declare(ex, "fanout", auto_delete=True)
+    assert e.value.reply_code == 406
+    c = conn.channel()
+    with pytest.raises(Closed) as e:
+        c.exchange_declare(ex, "direct", durable=True, auto_delete=True)
+    assert e.value.reply_code == 406
+
+
+def test_unknown_exchange_type_is_refused(conn, name):
+    c = conn.channel()
+    with pytest.raises((Closed, pika.exceptions.ConnectionClosedByBroker)) as e:
+        c.exchange_declare(name(), "no-such-type")
+    assert e.value.reply_code in (503, 406)
+
+
+def test_publish_to_missing_exchange_closes_channel_404(conn, name):
+    c = conn.channel()
+    c.basic_publish(name("missing"), "k", b"x")
+    with pytest.raises(Closed) as e:
+        c.queue_declare("", exclusive=True)
+    assert e.value.reply_code == 404
+
+
+def test_exchange_to_exchange_binding(cch, name):
+    src, dst = name("src"), name("dst")
+    cch.exchange_declare(src, "topic")  # not auto-delete: it must outlive the unbind below
+    cch.exchange_declare(dst, "fanout", auto_delete=True)
+    cch.exchange_bind(destination=dst, source=src, routing_key="orders.#")
+    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
+    cch.queue_bind(q, dst)
+    cch.basic_publish(src, "orders.new", b"via-e2e")
+    cch.basic_publish(src, "users.new", b"filtered")
+    assert drain(cch, q) == [b"via-e2e"]
+    cch.exchange_unbind(destination=dst, source=src, routing_key="orders.#")
+    cch.basic_publish(src, "orders.new", b"after-unbind")
+    assert drain(cch, q) == []
+    cch.exchange_delete(src)
+
+
+def test_exchange_delete_if_unused_and_delete(conn, name):
+    ex = name()
+    c = conn.channel()
+    c.exchange_declare(ex, "direct", auto_delete=False)
+    q = c.queue_declare(name("q"), auto_delete=True).method.queue
+    c.queue_bind(q, ex, routing_key="k")
+    with pytest.raises(Closed) as e:
+        c.exchange_delete(ex, if_unused=True)
+    assert e.value.reply_code == 406
+    c = conn.channel()
+    c.exchange_delete(ex)
+    with pytest.raises(Closed) as e:
+        c.exchange_declare(ex, "direct", passive=True)
+    assert e.value.reply_code == 404
+
+
+def test_auto_delete_exchange_goes_away_with_its_last_binding(conn, name):
+    ex = name()
+    c = conn.channel()
+    c.exchange_declare(ex, "direct", auto_delete=True)
+    q = c.queue_declare(name("q"), auto_delete=True).method.queue
+    c.queue_bind(q, ex, routing_key="k")
+    c.queue_unbind(q, ex, routing_key="k")
+    with pytest.raises(Closed) as e:
+        c.exchange_declare(ex, "direct", passive=True)
+    assert e.value.reply_code == 404
