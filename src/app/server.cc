@@ -56,11 +56,13 @@ int run_server(const Config& config) {
     return 1;
   }
   net::EventLoopGroup loops(workers);
+  core::Bus bus;  // cross-protocol routing; sinks register below, before the loops start
   mqtt::MqttOptions opts = mqtt_options(config);
   opts.version = version();
   mqtt::MqttBroker broker(loops, opts);
   if (storage->mqtt) broker.attach_store(storage->mqtt.get());
-  core::Bus bus;
+  broker.attach_bus(&bus);
+  bus.add_sink(core::Origin::Mqtt, &broker);
   ServiceContext ctx{config, loops, *storage->engine, *storage->kv, bus};
   std::vector<std::unique_ptr<Service>> services;
   for (auto make : {make_kafka_service, make_amqp_service})

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 #include "core/clock.h"
+#include "core/topic.h"
 
 #include "net/event_loop.h"
 #include "net/timer.h"
@@ -60,6 +61,11 @@ std::unique_ptr<net::ConnectionHandler> MqttBroker::make_handler(net::Connection
 Shard& MqttBroker::current_shard() {
   int i = net::EventLoopGroup::current_index();
   return *shards_[i < 0 ? 0 : static_cast<size_t>(i)];
+}
+
+void MqttBroker::on_bus_message(const core::MessagePtr& m, core::Origin) {
+  if (!core::valid_topic_name(m->topic) || m->topic.starts_with('$')) return;
+  current_shard().route_from_bus(m);
 }
 
 uint32_t MqttBroker::home_shard(const std::string& client_id) const {

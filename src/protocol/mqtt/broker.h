@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bus.h"
 #include "core/retained_store.h"
 #include "core/subscription_index.h"
 #include "protocol/mqtt/mqtt_metrics.h"
@@ -49,7 +50,9 @@ struct SubscriptionSnapshot {
   core::SubscriptionOptions options;
 };
 
-class MqttBroker {
+// Also the MQTT end of the cross-protocol bus (core/bus.h): what Kafka and AMQP publish into
+// the bus reaches MQTT subscribers of the same topic.
+class MqttBroker final : public core::BusSink {
  public:
   MqttBroker(net::EventLoopGroup& loops, MqttOptions opts);
   ~MqttBroker();
@@ -70,6 +73,12 @@ class MqttBroker {
   MqttMetrics& metrics() { return metrics_; }
   uint64_t next_session_id() { return session_ids_.fetch_add(1) + 1; }
   bool shutting_down() const { return shutting_down_.load(); }
+
+  // Cross-protocol routing (optional): set before start(). Client publishes are offered to the
+  // bus; on_bus_message routes the other protocols' messages on the calling loop's shard.
+  void attach_bus(core::Bus* bus) { bus_ = bus; }
+  const core::Bus* bus() const { return bus_; }
+  void on_bus_message(const core::MessagePtr& m, core::Origin origin) override;
 
   // Persistence (optional): set before start(); recover() loads what the store holds.
   void attach_store(MqttStore* store) { store_ = store; }
@@ -102,6 +111,7 @@ class MqttBroker {
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<net::Timer> sys_timer_;
   MqttStore* store_ = nullptr;
+  core::Bus* bus_ = nullptr;
   int64_t started_at_ms_ = 0;
 };
 

@@ -63,6 +63,12 @@ void Shard::end_session(Session& s) {
 }
 
 void Shard::route(const core::MessagePtr& msg) {
+  route_local(msg);
+  if (const core::Bus* bus = broker_.bus(); bus && !msg->topic.starts_with('$'))
+    bus->publish(msg, core::Origin::Mqtt);
+}
+
+void Shard::route_local(const core::MessagePtr& msg) {
   if (msg->retain && broker_.options().retain_available) {
     broker_.retained().put(msg);
     if (broker_.store()) broker_.store()->put_retained(*msg);

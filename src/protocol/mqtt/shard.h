@@ -40,8 +40,13 @@ class Shard {
     return sessions_;
   }
 
-  // Routes a message published on this shard to every matching session on every shard.
+  // Routes a message published on this shard to every matching session on every shard, and
+  // offers it to the other protocols through the bus (unless its topic starts with '$').
   void route(const core::MessagePtr& msg);
+  // Routes a message that came from another protocol (Kafka, AMQP): MQTT subscribers only.
+  void route_from_bus(const core::MessagePtr& msg) { route_local(msg); }
+  // Matches and delivers on every shard (route() without the bus).
+  void route_local(const core::MessagePtr& msg);
   // Delivers a batch routed from another shard.
   void deliver_batch(const core::MessagePtr& msg, const std::vector<Delivery>& batch);
 
