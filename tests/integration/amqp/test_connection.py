@@ -161,3 +161,27 @@ def test_many_channels_on_one_connection(conn, name):
     m, _, _ = chans[5].basic_get(q, auto_ack=True)
     assert m is not None
     assert chans[19].queue_declare(q, passive=True).method.message_count == 19
+
+
+def test_amqplain_mechanism(raw):
+    """AMQPLAIN (RabbitMQ's older mechanism, still used by some clients): the response is a
+    field table without its length prefix."""
+    from amqp_raw import CLIENT_PROPERTIES, longstr
+
+    r = raw()
+    r.send(PROTOCOL_HEADER)
+    _, cls, mth, args = r.read_method()
+    assert (cls, mth) == (10, 10)
+    assert b"AMQPLAIN" in args and b"PLAIN" in args  # both offered in Connection.Start
+    resp = shortstr("LOGIN") + b"S" + longstr(b"guest") + shortstr("PASSWORD") + b"S" + longstr(b"guest")
+    r.send(method(0, 10, 11, CLIENT_PROPERTIES + shortstr("AMQPLAIN") + longstr(resp) + shortstr("en_US")))
+    _, cls, mth, _ = r.read_method()
+    assert (cls, mth) == (10, 30), "expected Connection.Tune after AMQPLAIN login"
+
+
+def test_server_properties_announce_rabbitmq_capabilities(conn):
+    caps = conn._impl.server_capabilities
+    for cap in ["publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+                "consumer_cancel_notify", "connection.blocked", "authentication_failure_close",
+                "per_consumer_qos"]:
+        assert caps.get(cap) is True, "capability %s not announced: %r" % (cap, caps)

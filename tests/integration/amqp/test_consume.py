@@ -233,3 +233,28 @@ def test_consume_from_missing_queue_is_404(conn, name):
     with pytest.raises(Closed) as e:
         c.basic_consume(name(), lambda *a: None)
     assert e.value.reply_code == 404
+
+
+def test_bulk_publish_and_consume_keeps_order(conn, name):
+    """5000 messages without confirms from one channel arrive complete and in order."""
+    c = conn.channel()
+    q = c.queue_declare(name(), auto_delete=True).method.queue
+    n = 5000
+    for i in range(n):
+        c.basic_publish("", q, b"%d" % i)
+    got = []
+    c.basic_consume(q, lambda ch, m, p, b: got.append(b), auto_ack=True)
+    wait_for(lambda: len(got) >= n, timeout=15, conn=conn, what="%d deliveries" % n)
+    assert got == [b"%d" % i for i in range(n)]
+
+
+def test_per_consumer_prefetch_with_two_consumers_on_one_channel(conn, filled):
+    q = filled(10)
+    c = conn.channel()
+    c.basic_qos(prefetch_count=1)  # per consumer (RabbitMQ's global=false)
+    a, b = [], []
+    c.basic_consume(q, lambda ch, m, p, body: a.append(m), auto_ack=False)
+    c.basic_consume(q, lambda ch, m, p, body: b.append(m), auto_ack=False)
+    wait_for(lambda: len(a) >= 1 and len(b) >= 1, conn=conn, what="one delivery per consumer")
+    conn.process_data_events(time_limit=0.3)
+    assert (len(a), len(b)) == (1, 1)
