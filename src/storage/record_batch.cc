@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/compression/compression.h"
+
 namespace unimq::storage {
 namespace {
 
@@ -203,11 +205,15 @@ Status decode_batch(std::span<const uint8_t> batch, std::vector<Record>& out) {
   if (!st.ok()) return st;
   BatchHeader h;
   parse_batch_header(batch, h);
+  std::span<const uint8_t> section = batch.subspan(kBatchHeaderSize);
+  std::vector<uint8_t> plain;  // the records of a compressed batch
   if (h.compression() != 0) {
-    return Status::Error(Errc::InvalidArgument, "compressed batches are not supported yet");
+    st = compression::decompress(compression::Codec(h.compression()), section, plain);
+    if (!st.ok()) return st;
+    section = plain;
   }
   const bool log_append_time = h.attributes & 0x8;
-  Reader r{batch.data() + kBatchHeaderSize, batch.data() + batch.size()};
+  Reader r{section.data(), section.data() + section.size()};
   const size_t first = out.size();
   for (int32_t i = 0; i < h.record_count; ++i) {
     int64_t len = r.varint(5);

@@ -62,7 +62,7 @@ void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 // Encodes records as one uncompressed batch (offsets relative, base offset 0) appended to out.
 void encode_batch(std::span<const AppendRecord> records, int64_t now_ms,
                   std::vector<uint8_t>& out);
-// Decodes the records of one uncompressed batch (compressed: InvalidArgument, for now).
+// Decodes the records of one batch, decompressing gzip/snappy/lz4/zstd batches.
 Status decode_batch(std::span<const uint8_t> batch, std::vector<Record>& out);
 
 }  // namespace unimq::storage

@@ -210,19 +210,24 @@ TEST(RecordBatch, MalformedRecordsRejected) {
   EXPECT_EQ(validate_batch(bad).code, Errc::CorruptBatch);
 }
 
-TEST(RecordBatch, CompressedBatchIsInvalidArgumentForNow) {
+// Compressed batches decode (tests/unit/storage/compression_test.cc); one flagged gzip whose
+// records are not gzip data is corrupt, an unknown codec (5-7) an invalid argument.
+TEST(RecordBatch, FlaggedCompressedWithPlainRecordsIsRejected) {
   AppendRecord r;
   r.value = "x";
-  std::vector<uint8_t> b = encode({r});
-  b[22] |= 1;  // gzip
-  uint32_t c = crc32c(b.data() + 21, b.size() - 21);
-  b[17] = uint8_t(c >> 24), b[18] = uint8_t(c >> 16), b[19] = uint8_t(c >> 8), b[20] = uint8_t(c);
-  ASSERT_TRUE(validate_batch(b).ok());
-  BatchHeader h;
-  ASSERT_TRUE(parse_batch_header(b, h).ok());
-  EXPECT_EQ(h.compression(), 1);
-  std::vector<Record> out;
-  EXPECT_EQ(decode_batch(b, out).code, Errc::InvalidArgument);
+  for (uint8_t codec : {1, 6}) {
+    std::vector<uint8_t> b = encode({r});
+    b[22] |= codec;
+    uint32_t c = crc32c(b.data() + 21, b.size() - 21);
+    b[17] = uint8_t(c >> 24), b[18] = uint8_t(c >> 16), b[19] = uint8_t(c >> 8), b[20] = uint8_t(c);
+    ASSERT_TRUE(validate_batch(b).ok());
+    BatchHeader h;
+    ASSERT_TRUE(parse_batch_header(b, h).ok());
+    EXPECT_EQ(h.compression(), codec);
+    std::vector<Record> out;
+    EXPECT_EQ(decode_batch(b, out).code, codec == 1 ? Errc::CorruptBatch : Errc::InvalidArgument);
+    EXPECT_TRUE(out.empty());
+  }
 }
 
 TEST(RecordBatch, LogAppendTimeUsesMaxTimestamp) {
