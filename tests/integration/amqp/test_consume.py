@@ -258,3 +258,48 @@ def test_per_consumer_prefetch_with_two_consumers_on_one_channel(conn, filled):
     wait_for(lambda: len(a) >= 1 and len(b) >= 1, conn=conn, what="one delivery per consumer")
     conn.process_data_events(time_limit=0.3)
     assert (len(a), len(b)) == (1, 1)
+
+
+def test_requeued_messages_keep_their_original_position(conn, filled):
+    q = filled(4)
+    c = conn.channel()
+    m0, _, _ = c.basic_get(q)
+    m1, _, _ = c.basic_get(q)
+    c.basic_reject(m1.delivery_tag, requeue=True)
+    c.basic_reject(m0.delivery_tag, requeue=True)
+    assert drain(c, q) == [b"0", b"1", b"2", b"3"]
+
+
+def test_unacked_messages_move_to_another_consumer_when_one_disconnects(connect, filled):
+    q = filled(3)
+    first = connect()
+    c1 = first.channel()
+    held = collect(first, c1, q, 3, auto_ack=False)
+    assert len(held) == 3
+    second = connect()
+    c2 = second.channel()
+    got = []
+    c2.basic_consume(q, lambda ch, m, p, b: got.append((m.redelivered, b)), auto_ack=True)
+    second.process_data_events(time_limit=0.2)
+    assert got == []  # still held by the first consumer
+    first.close()
+    wait_for(lambda: len(got) >= 3, conn=second, what="redelivery to the second consumer")
+    assert got == [(True, b"0"), (True, b"1"), (True, b"2")]
+
+
+def test_single_active_consumer(conn, name):
+    c = conn.channel()
+    c.confirm_delivery()
+    q = c.queue_declare(name(), auto_delete=False, arguments={"x-single-active-consumer": True}).method.queue
+    a, b = [], []
+    tag_a = c.basic_consume(q, lambda ch, m, p, body: a.append(body), auto_ack=True)
+    c.basic_consume(q, lambda ch, m, p, body: b.append(body), auto_ack=True)
+    for i in range(4):
+        c.basic_publish("", q, b"%d" % i)
+    wait_for(lambda: len(a) + len(b) >= 4, conn=conn, what="4 deliveries")
+    assert (a, b) == ([b"0", b"1", b"2", b"3"], []), "only the first consumer may be active"
+    c.basic_cancel(tag_a)
+    c.basic_publish("", q, b"4")
+    wait_for(lambda: b, conn=conn, what="delivery to the next consumer")
+    assert b == [b"4"]
+    c.queue_delete(q)

@@ -59,13 +59,14 @@ def test_fanout_ignores_routing_key(cch, name):
 def test_topic_star_and_hash(cch, name):
     ex = name("ex")
     cch.exchange_declare(ex, "topic", auto_delete=True)
-    star, hash_, all_, mid = queues(cch, name, "a.*", "a.#", "#", "*.b.#", exchange=ex)
-    for rk in ["a", "a.b", "a.b.c", "x.b", "b.a"]:
+    star, hash_, all_, mid, inner = queues(cch, name, "a.*", "a.#", "#", "*.b.#", "a.#.z", exchange=ex)
+    for rk in ["a", "a.b", "a.b.c", "x.b", "b.a", "a.z", "a.b.c.z", "a.zz"]:
         cch.basic_publish(ex, rk, rk.encode())
-    assert drain(cch, star) == [b"a.b"]
-    assert drain(cch, hash_) == [b"a", b"a.b", b"a.b.c"]
-    assert drain(cch, all_) == [b"a", b"a.b", b"a.b.c", b"x.b", b"b.a"]
-    assert drain(cch, mid) == [b"a.b", b"a.b.c", b"x.b"]
+    assert drain(cch, star) == [b"a.b", b"a.z", b"a.zz"]
+    assert drain(cch, hash_) == [b"a", b"a.b", b"a.b.c", b"a.z", b"a.b.c.z", b"a.zz"]
+    assert drain(cch, all_) == [b"a", b"a.b", b"a.b.c", b"x.b", b"b.a", b"a.z", b"a.b.c.z", b"a.zz"]
+    assert drain(cch, mid) == [b"a.b", b"a.b.c", b"x.b", b"a.b.c.z"]
+    assert drain(cch, inner) == [b"a.z", b"a.b.c.z"]  # '#' matches zero or more words
 
 
 def test_topic_one_copy_per_queue_when_several_bindings_match(cch, name):
@@ -177,6 +178,20 @@ def test_exchange_to_exchange_binding(cch, name):
     cch.basic_publish(src, "orders.new", b"after-unbind")
     assert drain(cch, q) == []
     cch.exchange_delete(src)
+
+
+def test_exchange_binding_cycle_delivers_once(cch, name):
+    e1, e2 = name("e1"), name("e2")
+    cch.exchange_declare(e1, "fanout")
+    cch.exchange_declare(e2, "fanout")
+    cch.exchange_bind(destination=e2, source=e1)
+    cch.exchange_bind(destination=e1, source=e2)
+    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
+    cch.queue_bind(q, e2)
+    cch.basic_publish(e1, "", b"loop")
+    assert drain(cch, q) == [b"loop"]
+    cch.exchange_delete(e1)
+    cch.exchange_delete(e2)
 
 
 def test_exchange_delete_if_unused_and_delete(conn, name):
