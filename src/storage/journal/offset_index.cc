@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
+#include "storage/journal/index_file.h"
 
 namespace unimq::storage::journal {
 
@@ -42,44 +42,27 @@ void OffsetIndex::truncate_at_position(uint32_t pos) {
 }
 
 Status OffsetIndex::write_file(const std::string& path) const {
-  std::string data;
-  {
-    std::lock_guard lock(mu_);
-    data.resize(entries_.size() * kIndexEntrySize);
-    auto* p = reinterpret_cast<uint8_t*>(data.data());
-    for (const Entry& e : entries_) {
-      put_be32(p, e.rel);
-      put_be32(p + 4, e.pos);
-      p += kIndexEntrySize;
-    }
-  }
-  return write_file_atomic(path, data, /*durable=*/false);  // a cache: rebuilt if torn
+  std::lock_guard lock(mu_);
+  return write_index_file<kIndexEntrySize>(path, entries_, [](uint8_t* p, const Entry& e) {
+    put_be32(p, e.rel);
+    put_be32(p + 4, e.pos);
+  });
 }
 
 bool OffsetIndex::load_file(const std::string& path, uint64_t log_size, std::string& why) {
-  std::string data;
-  Status st = read_small_file(path, data);
-  if (!st.ok()) {
-    why = st.message;
-    return false;
-  }
-  if (data.size() % kIndexEntrySize != 0) {
-    why = "size " + std::to_string(data.size()) + " is not a multiple of 8";
-    return false;
-  }
-  std::vector<Entry> entries(data.size() / kIndexEntrySize);
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  for (size_t i = 0; i < entries.size(); ++i, p += kIndexEntrySize) {
-    entries[i] = {get_be32(p), get_be32(p + 4)};
-    if (entries[i].pos >= log_size) {
-      why = "entry " + std::to_string(i) + " points beyond the log";
-      return false;
-    }
-    if (i > 0 && (entries[i].rel <= entries[i - 1].rel || entries[i].pos <= entries[i - 1].pos)) {
-      why = "entry " + std::to_string(i) + " is not increasing";
-      return false;
-    }
-  }
+  std::vector<Entry> entries;
+  bool ok = read_index_file<kIndexEntrySize, Entry>(
+      path, entries, why,
+      [](const uint8_t* p) {
+        return Entry{get_be32(p), get_be32(p + 4)};
+      },
+      [log_size](size_t i, const std::vector<Entry>& e) -> const char* {
+        if (e[i].pos >= log_size) return "points beyond the log";
+        if (i > 0 && (e[i].rel <= e[i - 1].rel || e[i].pos <= e[i - 1].pos))
+          return "is not increasing";
+        return nullptr;
+      });
+  if (!ok) return false;
   std::lock_guard lock(mu_);
   entries_ = std::move(entries);
   return true;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
+#include "storage/journal/index_file.h"
 
 namespace unimq::storage::journal {
 
@@ -43,45 +43,27 @@ void TimeIndex::drop_after(uint32_t max_rel) {
 }
 
 Status TimeIndex::write_file(const std::string& path) const {
-  std::string data;
-  {
-    std::lock_guard lock(mu_);
-    data.resize(entries_.size() * kTimeIndexEntrySize);
-    auto* p = reinterpret_cast<uint8_t*>(data.data());
-    for (const Entry& e : entries_) {
-      put_be64(p, uint64_t(e.timestamp));
-      put_be32(p + 8, e.rel);
-      p += kTimeIndexEntrySize;
-    }
-  }
-  return write_file_atomic(path, data, /*durable=*/false);  // a cache: rebuilt if torn
+  std::lock_guard lock(mu_);
+  return write_index_file<kTimeIndexEntrySize>(path, entries_, [](uint8_t* p, const Entry& e) {
+    put_be64(p, uint64_t(e.timestamp));
+    put_be32(p + 8, e.rel);
+  });
 }
 
 bool TimeIndex::load_file(const std::string& path, uint32_t max_rel, std::string& why) {
-  std::string data;
-  Status st = read_small_file(path, data);
-  if (!st.ok()) {
-    why = st.message;
-    return false;
-  }
-  if (data.size() % kTimeIndexEntrySize != 0) {
-    why = "size " + std::to_string(data.size()) + " is not a multiple of 12";
-    return false;
-  }
-  std::vector<Entry> entries(data.size() / kTimeIndexEntrySize);
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  for (size_t i = 0; i < entries.size(); ++i, p += kTimeIndexEntrySize) {
-    entries[i] = {int64_t(get_be64(p)), get_be32(p + 8)};
-    if (entries[i].rel > max_rel) {
-      why = "entry " + std::to_string(i) + " points beyond the log";
-      return false;
-    }
-    if (i > 0 &&
-        (entries[i].timestamp <= entries[i - 1].timestamp || entries[i].rel < entries[i - 1].rel)) {
-      why = "entry " + std::to_string(i) + " is not increasing";
-      return false;
-    }
-  }
+  std::vector<Entry> entries;
+  bool ok = read_index_file<kTimeIndexEntrySize, Entry>(
+      path, entries, why,
+      [](const uint8_t* p) {
+        return Entry{int64_t(get_be64(p)), get_be32(p + 8)};
+      },
+      [max_rel](size_t i, const std::vector<Entry>& e) -> const char* {
+        if (e[i].rel > max_rel) return "points beyond the log";
+        if (i > 0 && (e[i].timestamp <= e[i - 1].timestamp || e[i].rel < e[i - 1].rel))
+          return "is not increasing";
+        return nullptr;
+      });
+  if (!ok) return false;
   std::lock_guard lock(mu_);
   entries_ = std::move(entries);
   return true;
