@@ -42,6 +42,7 @@ void encode_value(const ArgValue& v, std::string& o) {
       put_be(o, static_cast<uint64_t>(v.i), 4);
       break;
     case 'l':
+    case 'L':
     case 'T':
       put_be(o, static_cast<uint64_t>(v.i), 8);
       break;
@@ -116,6 +117,7 @@ bool decode_value(std::string_view& in, ArgValue& v, int depth) {
       v.i = static_cast<int64_t>(u);
       return true;
     case 'l':
+    case 'L':
     case 'T':
       if (!get_be(in, 8, u)) return false;
       v.i = static_cast<int64_t>(u);
@@ -222,6 +224,7 @@ bool ArgValue::is_integer() const {
     case 'I':
     case 'i':
     case 'l':
+    case 'L':
       return true;
     default:
       return false;

@@ -17,8 +17,8 @@ struct ArgValue;
 using ArgTable = std::vector<std::pair<std::string, ArgValue>>;
 
 // One field value. `type` is the wire tag: 't' bool, 'b' 'B' 's' 'u' 'I' 'i' 'l' integers,
-// 'f' 'd' floats, 'D' decimal, 'S' long string, 'x' bytes, 'T' timestamp, 'A' array,
-// 'F' table, 'V' void.
+// 'L' uint64 (stored as int64), 'f' 'd' floats, 'D' decimal, 'S' long string, 'x' bytes, 'T'
+// timestamp, 'A' array, 'F' table, 'V' void.
 struct ArgValue {
   char type = 'V';
   int64_t i = 0;                // bool, integers, timestamp, decimal value

@@ -51,6 +51,7 @@ void Queue::settle(const Entry& e) {
 
 Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
   std::vector<DeadLetter> dead;
+  uint64_t journal_id = 0;
   {
     std::unique_lock lk(mu_);
     if (deleted()) return Enqueue::Deleted;
@@ -64,13 +65,18 @@ Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
     Entry e{m, next_id_++, -1, expiry_for(*m, now), false};
     if (journal_ && m->persistent()) {
       e.offset = -2;
-      journal_->append(weak_from_this(), *m, e.id, wait);
+      journal_id = e.id;
+      journal_->will_append();
+      if (wait) wait->add();
     }
     ready_bytes_ += m->body.size();
     ready_.push_back(std::move(e));
     enforce_limits(dead);
     run_dispatch(lk, dead);
   }
+  // Outside the lock: the append may block on journal backpressure, and its completion
+  // (Queue::stored, on a storage thread) takes the lock.
+  if (journal_id) journal_->append(weak_from_this(), *m, journal_id, wait);
   finish(dead);
   return Enqueue::Ok;
 }

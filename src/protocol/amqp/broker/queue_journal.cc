@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "protocol/amqp/broker/queue.h"
@@ -55,8 +56,6 @@ void QueueJournal::append(std::weak_ptr<Queue> q, const Message& m, uint64_t id,
   r.key = m.routing_key;
   r.value = m.body;
   r.headers = {{"e", m.exchange}, {"p", m.properties}};
-  ++pending_;
-  if (wait) wait->add();
   stream_->append(std::span<const storage::AppendRecord>(&r, 1),
                   [q = std::move(q), id, wait](const storage::AppendResult& res) {
                     const bool ok = res.status.ok();
@@ -90,8 +89,11 @@ void QueueJournal::settle_offset(int64_t offset) {
 void QueueJournal::settle_pending(uint64_t id) { settled_while_pending_.insert(id); }
 
 void QueueJournal::checkpoint(bool sync) {
-  if (!dirty_ || pending_ > 0) return;  // a pending append may sit below a new cursor
-  int64_t cursor = live_.empty() ? highest_stored_ + 1 : *live_.begin();
+  if (!dirty_) return;
+  // Appends still pending get offsets above every completed one (in-order completion), so
+  // the cursor never passes them.
+  int64_t cursor = highest_stored_ + 1;
+  if (!live_.empty()) cursor = std::min(cursor, *live_.begin());
   settled_.erase(settled_.begin(), settled_.lower_bound(cursor));
   std::string v;
   put_i64(v, cursor);

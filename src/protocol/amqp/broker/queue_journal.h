@@ -3,8 +3,8 @@
 // key, value = body, headers "e" = exchange, "p" = raw properties), and in the KV store a
 // cursor (every offset below it is settled) plus the settled offsets above it.
 //
-// Threading: all methods except the append completion run under the owning queue's lock;
-// the completion runs on a storage thread and re-enters the queue (Queue::stored).
+// Threading: all methods except append() run under the owning queue's lock; the append
+// completion runs on a storage thread and re-enters the queue (Queue::stored).
 #pragma once
 
 #include <atomic>
@@ -42,7 +42,11 @@ class QueueJournal {
   QueueJournal(std::shared_ptr<storage::Stream> stream, storage::KvStore& kv, std::string kv_key);
   ~QueueJournal();
 
-  // Appends the message for queue entry `id`; Queue::stored(id, offset) follows.
+  // Under the queue lock, before append(): counts the append as pending.
+  void will_append() { ++pending_; }
+  // Outside the queue lock (may block on journal backpressure): appends the message for
+  // queue entry `id`; Queue::stored(id, offset) follows on a storage thread. Offsets are
+  // assigned in call order and completions arrive in that order.
   void append(std::weak_ptr<Queue> q, const Message& m, uint64_t id, StoreWait* wait);
   // Completion bookkeeping (under the queue lock). Returns false if the entry was settled
   // while its append was pending (it must not become live).
