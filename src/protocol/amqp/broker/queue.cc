@@ -72,7 +72,7 @@ Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
     ready_bytes_ += m->body.size();
     ready_.push_back(std::move(e));
     enforce_limits(dead);
-    run_dispatch(lk, dead);
+    run_dispatch(lk, dead, now);
   }
   // Outside the lock: the append may block on journal backpressure, and its completion
   // (Queue::stored, on a storage thread) takes the lock.
@@ -139,7 +139,8 @@ void Queue::collect(std::vector<Out>& out, std::vector<DeadLetter>& dead, int64_
   }
 }
 
-void Queue::run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLetter>& dead) {
+void Queue::run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLetter>& dead,
+                         int64_t now) {
   if (dispatching_) {
     dispatch_again_ = true;
     return;
@@ -151,7 +152,8 @@ void Queue::run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLette
   do {
     dispatch_again_ = false;
     mine.clear();
-    collect(mine, dead, steady_ms());
+    collect(mine, dead, now ? now : steady_ms());
+    now = 0;
     if (mine.empty()) break;
     lk.unlock();
     for (auto& o : mine) o.c->deliver(*this, o.d);

@@ -160,7 +160,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void drop_expired_heads(std::vector<DeadLetter>& dead, int64_t now);
   void enforce_limits(std::vector<DeadLetter>& dead);
   void settle(const Entry& e);  // the entry leaves the queue for good (journal ack)
-  void run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLetter>& dead);
+  // `now`: the publish instant when known (a TTL of 0 then still reaches a ready consumer).
+  void run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLetter>& dead,
+                    int64_t now = 0);
   void finish(std::vector<DeadLetter>& dead);  // outside the lock
 
   QueueOwner* owner_;
