@@ -1,0 +1,26 @@
+// The record <-> bus message conversions of the Kafka bridge (docs/cross-protocol.md).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bus.h"
+#include "core/message.h"
+#include "storage/status.h"
+#include "storage/types.h"
+
+namespace unimq::kafka::bridge {
+
+// Kafka -> bus: decodes one produced batch (decompressing it) and publishes each record as a
+// Message on "<prefix><kafka_topic>": key -> key, headers -> user properties, timestamp,
+// value -> payload. Skips when the prefix is empty or no other protocol listens.
+storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
+                              std::string_view kafka_topic, std::span<const uint8_t> batch);
+
+// Bus -> Kafka: one uncompressed batch holding the message as a record: key = the bus topic,
+// headers = user properties plus "mqtt.topic", timestamp = the message's (or now).
+void encode_message(const core::Message& m, int64_t now_ms, std::vector<uint8_t>& out);
+
+}  // namespace unimq::kafka::bridge
