@@ -5,7 +5,9 @@
 // Usage by the session layer: broker.vhost(name) at connection.open (nullptr: 530 NOT_ALLOWED
 // "NOT_ALLOWED - vhost <name> not found"), then the VirtualHost and Queue methods; call
 // connection_closed(id) when a connection goes so its exclusive queues are deleted.
-// Thread-safe; the broker outlives every connection (destroy it after the listeners).
+// Thread-safe; the broker outlives every connection (destroy it after the listeners). Call
+// stop() (or destroy it) from Service::shutdown, before the storage engine closes: it writes
+// the final journal checkpoints, so acked messages do not come back after a clean restart.
 #pragma once
 
 #include <condition_variable>

@@ -24,16 +24,25 @@ std::string BusBridge::routing_key_to_topic(std::string_view key) {
   return t;
 }
 
+std::unique_ptr<BusBridge> BusBridge::create(core::Bus& bus, const std::string& exchange) {
+  if (exchange.empty()) return nullptr;
+  std::unique_ptr<BusBridge> b(new BusBridge(bus, exchange));
+  bus.add_sink(core::Origin::Amqp, b.get());
+  return b;
+}
+
+void BusBridge::connect(VirtualHost& vh) {
+  vh.observe_exchange(exchange_, [this](const MessagePtr& m) {
+    if (!t_from_bus && bus_.has_sinks_besides(core::Origin::Amqp))
+      bus_.publish(to_bus(*m), core::Origin::Amqp);
+  });
+  vh_.store(&vh, std::memory_order_release);
+}
+
 std::unique_ptr<BusBridge> BusBridge::attach(VirtualHost& vh, core::Bus& bus,
                                              const std::string& exchange) {
-  if (exchange.empty()) return nullptr;
-  std::unique_ptr<BusBridge> b(new BusBridge(vh, bus, exchange));
-  bus.add_sink(core::Origin::Amqp, b.get());
-  BusBridge* self = b.get();
-  vh.observe_exchange(exchange, [self](const MessagePtr& m) {
-    if (!t_from_bus && self->bus_.has_sinks_besides(core::Origin::Amqp))
-      self->bus_.publish(to_bus(*m), core::Origin::Amqp);
-  });
+  auto b = create(bus, exchange);
+  if (b) b->connect(vh);
   return b;
 }
 
@@ -89,10 +98,12 @@ core::MessagePtr BusBridge::to_bus(const Message& m) {
 }
 
 void BusBridge::on_bus_message(const core::MessagePtr& m, core::Origin) {
+  VirtualHost* vh = vh_.load(std::memory_order_acquire);
+  if (!vh) return;
   const std::string key = topic_to_routing_key(m->topic);
-  if (!vh_.routes(exchange_, key)) return;  // cheap check: nobody bound for it
+  if (!vh->routes(exchange_, key)) return;  // cheap check: nobody bound for it
   t_from_bus = true;
-  (void)vh_.publish(exchange_, to_amqp(*m, exchange_));
+  (void)vh->publish(exchange_, to_amqp(*m, exchange_));
   t_from_bus = false;
 }
 

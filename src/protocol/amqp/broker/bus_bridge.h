@@ -7,9 +7,15 @@
 //     when QoS > 0.
 //   AMQP -> bus: whatever AMQP clients publish to that exchange goes on the bus with topic =
 //     routing key with '.' -> '/'.
-// Created at start-up before the loops serve traffic; lives as long as the broker.
+// Lifecycle: create() at start-up before the loops run (the bus takes no lock, so sinks are
+// registered then: make_amqp_service / the service constructor); connect(vh) in
+// Service::start once the broker recovered; until then bus messages are ignored.
+// disconnect() in Service::shutdown before the broker goes.
+//   e.g. ctor: bridge_ = amqp::BusBridge::create(ctx.bus, ctx.config.bridge.amqp_exchange);
+//        start: if (bridge_) bridge_->connect(*broker_->vhost("/"));
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -20,8 +26,13 @@ namespace unimq::amqp {
 
 class BusBridge : public core::BusSink {
  public:
-  // Registers itself with the bus (as the AMQP sink) and observes `exchange` in `vh`.
-  // Returns nullptr when `exchange` is empty (bridge disabled).
+  // Registers itself with the bus as the AMQP sink. nullptr when `exchange` is empty
+  // (bridge disabled).
+  static std::unique_ptr<BusBridge> create(core::Bus& bus, const std::string& exchange);
+  // Starts routing both ways through `exchange` of `vh`.
+  void connect(VirtualHost& vh);
+  void disconnect() { vh_.store(nullptr, std::memory_order_release); }
+  // create() + connect() (tests).
   static std::unique_ptr<BusBridge> attach(VirtualHost& vh, core::Bus& bus,
                                            const std::string& exchange);
 
@@ -34,10 +45,9 @@ class BusBridge : public core::BusSink {
   static core::MessagePtr to_bus(const Message& m);
 
  private:
-  BusBridge(VirtualHost& vh, core::Bus& bus, std::string exchange)
-      : vh_(vh), bus_(bus), exchange_(std::move(exchange)) {}
+  BusBridge(core::Bus& bus, std::string exchange) : bus_(bus), exchange_(std::move(exchange)) {}
 
-  VirtualHost& vh_;
+  std::atomic<VirtualHost*> vh_{nullptr};
   core::Bus& bus_;
   std::string exchange_;
 };

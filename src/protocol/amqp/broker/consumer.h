@@ -37,6 +37,14 @@ class Consumer {
   virtual void cancelled() = 0;
 };
 
+// Session recipes:
+//  - basic.qos global=false (per consumer, RabbitMQ's meaning): ConsumeOptions::prefetch.
+//  - basic.qos global=true (per channel): return false from ready() while the channel's
+//    unacked count is at its limit; after acks bring it below, call dispatch() on the queues
+//    the channel consumes from.
+//  - basic.recover(requeue) / channel close: Queue::reject(unacked ids, requeue=true);
+//    then cancel() each consumer on channel close.
+//  - basic.ack/nack multiple=true: the channel expands delivery tags to entry ids per queue.
 struct ConsumeOptions {
   std::string tag;
   bool no_ack = false;

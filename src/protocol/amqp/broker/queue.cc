@@ -361,7 +361,7 @@ void Queue::attach_journal(std::unique_ptr<QueueJournal> j) { journal_ = std::mo
 void Queue::restore(const MessagePtr& m, int64_t offset) {
   std::lock_guard lk(mu_);
   ready_bytes_ += m->body.size();
-  ready_.push_back(Entry{m, next_id_++, offset, expiry_for(*m, steady_ms()), false});
+  ready_.push_back(Entry{m, next_id_++, offset, expiry_for(*m, steady_ms()), true});
   if (journal_) journal_->restored(offset);
 }
 

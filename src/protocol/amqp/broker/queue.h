@@ -125,7 +125,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Durability (durable queues only): set before the queue is shared.
   void attach_journal(std::unique_ptr<QueueJournal> j);
   QueueJournal* journal() const { return journal_.get(); }
-  // Recovery: appends a message read back from the journal at `offset`.
+  // Recovery: appends a message read back from the journal at `offset`. It comes back with
+  // redelivered=true: whether it was delivered before a crash is not recorded per message,
+  // and the flag means "may have been delivered before" (a false "no" would be the error).
   void restore(const MessagePtr& m, int64_t offset);
   // Persists the journal cursor now (shutdown).
   void checkpoint();
