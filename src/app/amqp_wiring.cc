@@ -1,14 +1,60 @@
+// The AMQP 0-9-1 front end: the broker model (vhosts recovered from KV + journal), the
+// session context and one listener per loop on amqp.port.
 #include <spdlog/spdlog.h>
 
 #include "app/service.h"
+#include "net/event_loop.h"
+#include "net/listener.h"
+#include "protocol/amqp/broker/broker.h"
+#include "protocol/amqp/session/amqp_connection.h"
+#include "protocol/amqp/session/server_context.h"
 
 namespace unimq::app {
 
+namespace {
+
+class AmqpService : public Service {
+ public:
+  explicit AmqpService(const ServiceContext& ctx) : ctx_(ctx) {}
+
+  void start() override {
+    const AmqpConfig& cfg = ctx_.config.amqp;
+    amqp::BrokerOptions bo;
+    bo.vhosts = amqp::split_vhosts(cfg.vhosts);
+    broker_ = std::make_unique<amqp::Broker>(bo, &ctx_.engine, &ctx_.kv);
+    server_ = std::make_unique<amqp::ServerContext>(amqp::SessionOptions::from_config(cfg));
+    server_->set_broker(broker_.get());
+    net::ListenerOptions lo;
+    lo.host = cfg.bind;
+    lo.port = cfg.port;
+    auto* server = server_.get();
+    listener_ = std::make_unique<net::Listener>(
+        ctx_.loops, lo, [server](net::Connection& c) -> std::unique_ptr<net::ConnectionHandler> {
+          return std::make_unique<amqp::AmqpConnection>(*server, c);
+        });
+    listener_->start();
+    spdlog::info("AMQP 0-9-1 listening on {}:{} (vhosts: {})", cfg.bind, listener_->port(),
+                 cfg.vhosts);
+  }
+
+  void shutdown() override {
+    if (listener_) listener_->stop();
+    if (server_) server_->close_all(ctx_.loops, 2000);
+    if (broker_) broker_->stop();
+  }
+
+ private:
+  ServiceContext ctx_;
+  std::unique_ptr<amqp::Broker> broker_;
+  std::unique_ptr<amqp::ServerContext> server_;
+  std::unique_ptr<net::Listener> listener_;
+};
+
+}  // namespace
+
 std::unique_ptr<Service> make_amqp_service(const ServiceContext& ctx) {
-  if (ctx.config.amqp.port != 0)
-    spdlog::info("AMQP listener (port {}) is not available in this build yet",
-                 ctx.config.amqp.port);
-  return nullptr;
+  if (ctx.config.amqp.port == 0) return nullptr;
+  return std::make_unique<AmqpService>(ctx);
 }
 
 }  // namespace unimq::app
