@@ -6,6 +6,7 @@
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "protocol/amqp/broker/broker.h"
+#include "protocol/amqp/broker/bus_bridge.h"
 #include "protocol/amqp/session/amqp_connection.h"
 #include "protocol/amqp/session/server_context.h"
 
@@ -15,7 +16,9 @@ namespace {
 
 class AmqpService : public Service {
  public:
-  explicit AmqpService(const ServiceContext& ctx) : ctx_(ctx) {}
+  // The bus takes no locks, so the bridge registers its sink now, before the loops run.
+  explicit AmqpService(const ServiceContext& ctx)
+      : ctx_(ctx), bridge_(amqp::BusBridge::create(ctx.bus, ctx.config.bridge.amqp_exchange)) {}
 
   void start() override {
     const AmqpConfig& cfg = ctx_.config.amqp;
@@ -24,6 +27,12 @@ class AmqpService : public Service {
     broker_ = std::make_unique<amqp::Broker>(bo, &ctx_.engine, &ctx_.kv);
     server_ = std::make_unique<amqp::ServerContext>(amqp::SessionOptions::from_config(cfg));
     server_->set_broker(broker_.get());
+    if (bridge_) {
+      if (amqp::VirtualHost* vh = broker_->vhost("/"))
+        bridge_->connect(*vh);
+      else
+        spdlog::warn("AMQP bus bridge: no vhost '/', MQTT<->AMQP routing is off");
+    }
     net::ListenerOptions lo;
     lo.host = cfg.bind;
     lo.port = cfg.port;
@@ -40,11 +49,13 @@ class AmqpService : public Service {
   void shutdown() override {
     if (listener_) listener_->stop();
     if (server_) server_->close_all(ctx_.loops, 2000);
+    if (bridge_) bridge_->disconnect();
     if (broker_) broker_->stop();
   }
 
  private:
   ServiceContext ctx_;
+  std::unique_ptr<amqp::BusBridge> bridge_;
   std::unique_ptr<amqp::Broker> broker_;
   std::unique_ptr<amqp::ServerContext> server_;
   std::unique_ptr<net::Listener> listener_;

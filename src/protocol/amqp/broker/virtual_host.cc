@@ -69,7 +69,8 @@ Result VirtualHost::exchange_declare(const ExchangeDeclare& d) {
                            "NOT_FOUND - no exchange '" + d.name + "' in vhost '" + name_ + "'");
     return Result::Ok();
   }
-  if (reserved(d.name))
+  // As RabbitMQ: an existing amq.* exchange may be redeclared with the same properties.
+  if (!x && reserved(d.name))
     return Result::Error(reply::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d.name +
                                                     "' contains reserved prefix 'amq.*'");
   std::optional<ExchangeType> type = parse_exchange_type(d.type);

@@ -203,6 +203,14 @@ void AmqpConnection::handle_header(Channel& ch, std::span<const uint8_t> payload
                             std::string("SYNTAX_ERROR - malformed content header: ") + why);
   if (h.class_id != codec::kClassBasic)
     return close_connection(codec::kFrameError, "FRAME_ERROR - content header class mismatch");
+  // As RabbitMQ: a user-id property must name the authenticated user.
+  if (h.properties.user_id && *h.properties.user_id != user_) {
+    ch.content = Channel::Content::None;
+    return close_channel(ch, codec::kPreconditionFailed,
+                         "PRECONDITION_FAILED - user_id property set to '" + *h.properties.user_id +
+                             "' but authenticated user was '" + user_ + "'",
+                         codec::kClassBasic, codec::BasicPublish::kMethodId);
+  }
   ch.body_size = h.body_size;
   // Keep the raw property flags + list (after class, weight, body size) for the model.
   ch.properties.assign(reinterpret_cast<const char*>(payload.data()) + 12, payload.size() - 12);
