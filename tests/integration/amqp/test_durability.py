@@ -96,3 +96,56 @@ def test_confirmed_persistent_messages_survive_kill_9(amqp_broker_factory, name)
     redelivered = {body for body, red in msgs if red}
     assert {b"%d" % i for i in range(20)} <= redelivered, "held deliveries not flagged redelivered"
     conn2.close()
+
+
+def test_kill_9_during_concurrent_confirmed_publishing_loses_nothing_confirmed(amqp_broker_factory, name):
+    import threading
+    import time
+
+    b = amqp_broker_factory()
+    conn, ch = open_channel(b)
+    queues = [name("q0"), name("q1")]
+    for q in queues:
+        ch.queue_declare(q, durable=True)
+    conn.close()
+    confirmed = {q: [] for q in queues}
+    lock = threading.Lock()
+    started = threading.Barrier(5)
+
+    def publisher(p):
+        q = queues[p % 2]
+        try:
+            c, pch = open_channel(b)
+        except Exception:
+            started.wait()
+            return
+        started.wait()
+        i = 0
+        try:
+            while True:
+                body = b"%d-%d" % (p, i)
+                pch.basic_publish("", q, body, pika.BasicProperties(delivery_mode=2))
+                with lock:
+                    confirmed[q].append(body)
+                i += 1
+        except Exception:
+            return  # the broker died under us
+
+    threads = [threading.Thread(target=publisher, args=(p,)) for p in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    deadline = time.monotonic() + 10
+    while sum(len(v) for v in confirmed.values()) < 400 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    kill9(b)
+    for t in threads:
+        t.join(10)
+    b.start()
+    conn, ch = open_channel(b)
+    for q in queues:
+        bodies = [body for body, _ in get_all(ch, q)]
+        assert len(bodies) == len(set(bodies)), "duplicates in %s after kill -9" % q
+        missing = set(confirmed[q]) - set(bodies)
+        assert not missing, "%d of %d confirmed messages lost from %s" % (len(missing), len(confirmed[q]), q)
+    conn.close()
