@@ -1,10 +1,15 @@
 """Small helpers shared by the AMQP tests."""
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable, List
 
 import pika
+
+# Which broker the suite runs against: unimq (default) or rabbitmq (reference run, see README).
+AMQP_TARGET = os.environ.get("UNIMQ_AMQP_TARGET", "unimq").strip().lower() or "unimq"
+RABBIT = AMQP_TARGET == "rabbitmq"
 
 
 def drain(channel, queue: str, limit: int = 10000) -> List[bytes]:

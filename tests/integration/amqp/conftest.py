@@ -20,13 +20,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from amqp_helpers import params  # noqa: E402
+from amqp_helpers import AMQP_TARGET, RABBIT, params  # noqa: E402
 from amqp_raw import PROTOCOL_HEADER, RawAmqp  # noqa: E402
 from harness import Broker  # noqa: E402
 from rabbit import RabbitMQ  # noqa: E402
 
-AMQP_TARGET = os.environ.get("UNIMQ_AMQP_TARGET", "unimq").strip().lower() or "unimq"
-RABBIT = AMQP_TARGET == "rabbitmq"
 
 
 def amqp_served(host: str, port: int) -> bool:

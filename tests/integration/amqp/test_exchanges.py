@@ -220,3 +220,15 @@ def test_auto_delete_exchange_goes_away_with_its_last_binding(conn, name):
     with pytest.raises(Closed) as e:
         c.exchange_declare(ex, "direct", passive=True)
     assert e.value.reply_code == 404
+
+
+def test_utf8_names_and_long_routing_keys(cch, name):
+    ex = name("ëxchänge-日本")
+    cch.exchange_declare(ex, "direct", auto_delete=True)
+    q = cch.queue_declare(name("qüeue-日本"), auto_delete=True).method.queue
+    rk = "ключ." + "k" * 200
+    cch.queue_bind(q, ex, routing_key=rk)
+    cch.basic_publish(ex, rk, b"utf8")
+    m, _, body = cch.basic_get(q, auto_ack=True)
+    assert body == b"utf8" and m.routing_key == rk and m.exchange == ex
+

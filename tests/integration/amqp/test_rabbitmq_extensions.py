@@ -1,0 +1,103 @@
+"""RabbitMQ extensions beyond AMQP 0-9-1 that applications rely on (Celery, Spring AMQP, MassTransit
+...): alternate exchanges, priority queues, consumer priorities, global QoS, queue types.
+xfail(strict=True) marks what UniMQ does not do yet (remove the marker when it lands)."""
+from __future__ import annotations
+
+import pika
+import pytest
+from amqp_helpers import RABBIT, drain
+
+MISSING = "not implemented in UniMQ yet"
+
+
+def missing(what):
+    return pytest.mark.xfail(not RABBIT, strict=True, reason="%s: %s" % (what, MISSING))
+
+
+@pytest.fixture
+def cch(conn):
+    c = conn.channel()
+    c.confirm_delivery()
+    return c
+
+
+@missing("alternate-exchange")
+def test_alternate_exchange_receives_unroutable_messages(cch, name):
+    ae, ex = name("ae"), name("ex")
+    cch.exchange_declare(ae, "fanout", auto_delete=True)
+    cch.exchange_declare(ex, "direct", auto_delete=True, arguments={"alternate-exchange": ae})
+    lost = cch.queue_declare(name("unrouted"), auto_delete=True).method.queue
+    cch.queue_bind(lost, ae)
+    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
+    cch.queue_bind(q, ex, routing_key="known")
+    cch.basic_publish(ex, "known", b"routed", mandatory=True)
+    cch.basic_publish(ex, "unknown", b"to-ae", mandatory=True)  # not returned: the AE took it
+    assert drain(cch, q) == [b"routed"]
+    assert drain(cch, lost) == [b"to-ae"]
+
+
+@missing("x-max-priority (priority queues)")
+def test_priority_queue_delivers_highest_priority_first(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True, arguments={"x-max-priority": 10}).method.queue
+    for p in [1, 5, 9, 0, 5]:
+        cch.basic_publish("", q, b"%d" % p, pika.BasicProperties(priority=p))
+    assert drain(cch, q) == [b"9", b"5", b"5", b"1", b"0"]
+
+
+@missing("x-priority (consumer priorities)")
+def test_consumer_priority(conn, name):
+    c = conn.channel()
+    c.confirm_delivery()
+    q = c.queue_declare(name(), auto_delete=True).method.queue
+    lo, hi = [], []
+    c.basic_consume(q, lambda ch, m, p, b: lo.append(b), auto_ack=True, arguments={"x-priority": 1})
+    c.basic_consume(q, lambda ch, m, p, b: hi.append(b), auto_ack=True, arguments={"x-priority": 10})
+    for _ in range(5):
+        c.basic_publish("", q, b"x")
+    conn.process_data_events(time_limit=0.5)
+    assert (len(hi), len(lo)) == (5, 0)
+
+
+@missing("basic.qos global=true (prefetch shared by the channel's consumers)")
+def test_global_qos_is_shared_by_the_channel(conn, name):
+    c = conn.channel()
+    c.confirm_delivery()
+    q = c.queue_declare(name(), auto_delete=True).method.queue
+    for _ in range(10):
+        c.basic_publish("", q, b"x")
+    c.basic_qos(prefetch_count=3, global_qos=True)
+    got = []
+    c.basic_consume(q, lambda ch, m, p, b: got.append(m))
+    c.basic_consume(q, lambda ch, m, p, b: got.append(m))
+    conn.process_data_events(time_limit=0.5)
+    assert len(got) == 3
+
+
+@missing("x-overflow reject-publish-dlx")
+def test_reject_publish_dlx_nacks_and_dead_letters(cch, name):
+    dlx = name("dlx")
+    cch.exchange_declare(dlx, "fanout", auto_delete=True)
+    dead = cch.queue_declare(name("dead"), auto_delete=True).method.queue
+    cch.queue_bind(dead, dlx)
+    q = cch.queue_declare(name("q"), auto_delete=True, arguments={
+        "x-max-length": 1, "x-overflow": "reject-publish-dlx", "x-dead-letter-exchange": dlx}).method.queue
+    cch.basic_publish("", q, b"1")
+    with pytest.raises(pika.exceptions.NackError):
+        cch.basic_publish("", q, b"2")
+    assert drain(cch, dead) == [b"2"]
+
+
+def test_queue_type_and_mode_arguments_are_accepted(cch, name):
+    cch.queue_declare(name("classic"), auto_delete=True, arguments={"x-queue-type": "classic"})
+    cch.queue_declare(name("lazy"), auto_delete=True, arguments={"x-queue-mode": "lazy"})
+    q = cch.queue_declare(name("quorum"), durable=True, arguments={"x-queue-type": "quorum"}).method.queue
+    cch.basic_publish("", q, b"x")
+    assert drain(cch, q) == [b"x"]
+    cch.queue_delete(q)
+
+
+def test_prefetch_size_is_not_implemented_540(connect):
+    c = connect()
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        c.channel().basic_qos(prefetch_size=1000)
+    assert e.value.reply_code == 540
