@@ -343,6 +343,8 @@ bool Queue::tick(int64_t now_ms) {
     std::unique_lock lk(mu_);
     if (deleted()) return false;
     drop_expired_heads(dead, now_ms);
+    // Safety net for consumers that became ready without a dispatch() call.
+    if (!ready_.empty() && !consumers_.empty()) run_dispatch(lk, dead);
     if (journal_) journal_->checkpoint(false);
     unused = spec_.settings.expires_ms && consumers_.empty() &&
              now_ms - last_used_ms_ >= *spec_.settings.expires_ms;

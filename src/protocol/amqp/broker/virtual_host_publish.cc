@@ -80,7 +80,8 @@ PublishOutcome VirtualHost::publish(const std::string& exchange, const MessagePt
       case Queue::Enqueue::Ok:
         out.routed = true;
         break;
-      case Queue::Enqueue::Rejected:
+      case Queue::Enqueue::Rejected:  // routed (no basic.return) but refused: nack
+        out.routed = true;
         out.rejected = true;
         break;
       case Queue::Enqueue::Deleted:
