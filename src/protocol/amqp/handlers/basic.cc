@@ -2,6 +2,8 @@
 // recover, recover-async. Consumers are in consume.cc.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "net/event_loop.h"
 #include "protocol/amqp/broker/virtual_host.h"
 #include "protocol/amqp/handlers/handler_util.h"
@@ -31,22 +33,39 @@ void handle(AmqpConnection&, Channel& ch, const codec::BasicPublish& m) {
   ch.content = Channel::Content::Header;
 }
 
-namespace {
-
 void confirm(AmqpConnection& c, Channel& ch, uint64_t seq, bool ok) {
+  ch.unconfirmed.erase(seq);
   if (ok) {
-    codec::BasicAck a;
-    a.delivery_tag = seq;
-    c.send_method(ch.id, a);
-  } else {
-    codec::BasicNack n;
-    n.delivery_tag = seq;
-    n.requeue = false;
-    c.send_method(ch.id, n);
+    // Batched: emit_confirms() runs once the current loop turn's confirms are in.
+    ch.acks_ready.push_back(seq);
+    return c.schedule_confirms(ch.id);
   }
+  emit_confirms(c, ch);  // keep acks before this nack in order
+  codec::BasicNack n;
+  n.delivery_tag = seq;
+  n.requeue = false;
+  c.send_method(ch.id, n);
 }
 
-}  // namespace
+void emit_confirms(AmqpConnection& c, Channel& ch) {
+  if (ch.acks_ready.empty()) return;
+  std::sort(ch.acks_ready.begin(), ch.acks_ready.end());
+  const uint64_t last = ch.acks_ready.back();
+  codec::BasicAck a;
+  // One multiple=true ack when nothing at or below `last` is still unconfirmed (nacks were
+  // sent before, so they are not outstanding either).
+  if (ch.acks_ready.size() > 1 && (ch.unconfirmed.empty() || *ch.unconfirmed.begin() > last)) {
+    a.delivery_tag = last;
+    a.multiple = true;
+    c.send_method(ch.id, a);
+  } else {
+    for (uint64_t seq : ch.acks_ready) {
+      a.delivery_tag = seq;
+      c.send_method(ch.id, a);
+    }
+  }
+  ch.acks_ready.clear();
+}
 
 void publish_complete(AmqpConnection& c, Channel& ch) {
   std::string error;
@@ -67,6 +86,7 @@ void publish_complete(AmqpConnection& c, Channel& ch) {
 void publish_now(AmqpConnection& c, Channel& ch, const std::string& exchange, const MessagePtr& msg,
                  bool mandatory) {
   const uint64_t seq = ch.confirm_mode ? ch.next_publish_seq++ : 0;
+  if (seq) ch.unconfirmed.insert(seq);
   std::function<void(bool)> on_stored;
   if (seq) {
     // Journal completion arrives on a storage thread: confirm on the connection's loop, if

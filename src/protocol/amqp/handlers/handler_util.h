@@ -29,6 +29,9 @@ const std::string& queue_name(const Channel& ch, const std::string& given);
 // Publishes one assembled message (also tx.commit): routing, mandatory return, confirm.
 void publish_now(AmqpConnection& c, Channel& ch, const std::string& exchange, const MessagePtr& msg,
                  bool mandatory);
+// Publisher confirms (basic.cc): confirm() records the outcome of publish `seq`; acks are
+// coalesced (multiple=true where contiguous) and sent by emit_confirms().
+void confirm(AmqpConnection& c, Channel& ch, uint64_t seq, bool ok);
 // basic.ack / nack / reject on the unacked map (also tx.commit). Returns false after it
 // closed the channel for an unknown tag.
 bool settle(AmqpConnection& c, Channel& ch, uint64_t tag, bool multiple, bool reject, bool requeue,

@@ -27,6 +27,8 @@ void dispatch_channel_method(AmqpConnection& c, Channel& ch, codec::Method& m);
 
 // A basic.publish with its header and body is complete on `ch` (basic.cc).
 void publish_complete(AmqpConnection& c, Channel& ch);
+// Sends the publisher-confirm acks collected on `ch` during this loop turn (basic.cc).
+void emit_confirms(AmqpConnection& c, Channel& ch);
 // The channel is closing or closed: release its consumers and unacked deliveries.
 void channel_closed(AmqpConnection& c, Channel& ch);
 // The socket is gone.

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "net/event_loop.h"
 #include "protocol/amqp/handlers/handlers.h"
 #include "protocol/amqp/session/server_context.h"
 
@@ -77,6 +80,7 @@ size_t AmqpConnection::on_data(std::span<const uint8_t> data) {
     used += r.consumed;
     handle_frame(r.frame);
   }
+  flush_confirms();
   dispatching_ = false;
   flush();
   return used;
@@ -88,6 +92,32 @@ void AmqpConnection::on_closed() {
   for (auto& [id, ch] : channels_)
     if (ch->state != Channel::State::Closing) handlers::channel_closed(*this, *ch);
   handlers::connection_closed(*this);
+}
+
+void AmqpConnection::schedule_confirms(uint16_t channel) {
+  if (std::find(confirm_channels_.begin(), confirm_channels_.end(), channel) ==
+      confirm_channels_.end())
+    confirm_channels_.push_back(channel);
+  if (dispatching_ || confirms_posted_) return;  // on_data flushes them when it returns
+  confirms_posted_ = true;
+  conn_.loop().post([link = link_] {
+    if (AmqpConnection* self = link->conn) {
+      self->confirms_posted_ = false;
+      self->flush_confirms();
+      self->flush();
+    }
+  });
+}
+
+void AmqpConnection::flush_confirms() {
+  auto ids = std::move(confirm_channels_);
+  confirm_channels_.clear();
+  const bool was = dispatching_;
+  dispatching_ = true;  // batch the acks into one write
+  for (uint16_t id : ids)
+    if (Channel* ch = channel(id); ch && ch->state == Channel::State::Open)
+      handlers::emit_confirms(*this, *ch);
+  dispatching_ = was;
 }
 
 void AmqpConnection::maybe_flush() {

@@ -78,6 +78,9 @@ class AmqpConnection : public net::ConnectionHandler {
   void set_state(State s) { state_ = s; }
   void close_socket();  // after close-ok: flush and close
 
+  // Publisher-confirm acks of `channel` go out at the end of this loop turn, coalesced.
+  void schedule_confirms(uint16_t channel);
+
   Channel* channel(uint16_t id);
   Channel* open_channel(uint16_t id);  // nullptr if out of range or already open
   void remove_channel(uint16_t id);
@@ -93,6 +96,7 @@ class AmqpConnection : public net::ConnectionHandler {
   void content_complete(Channel& ch);
   void frame_error(const char* why);
   void maybe_flush();
+  void flush_confirms();
   void flush();
   void arm_heartbeat();
   void on_heartbeat_tick();
@@ -114,6 +118,8 @@ class AmqpConnection : public net::ConnectionHandler {
   uint16_t heartbeat_s_ = 0;
   int64_t last_recv_ms_ = 0;
   int64_t last_send_ms_ = 0;
+  std::vector<uint16_t> confirm_channels_;  // channels with acks_ready
+  bool confirms_posted_ = false;
   net::CoarseTimer timer_;  // handshake / close-ok deadline, then heartbeats
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,8 @@ struct Channel {
   // Publisher confirms.
   bool confirm_mode = false;
   uint64_t next_publish_seq = 1;
+  std::set<uint64_t> unconfirmed;    // published, neither acked nor nacked yet
+  std::vector<uint64_t> acks_ready;  // acks to send at the end of this loop turn
 
   // Transactions: publishes and acks held until tx.commit.
   bool tx_mode = false;
