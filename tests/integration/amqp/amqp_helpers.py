@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import Callable, List
 
 import pika
+from amqp_raw import PROTOCOL_HEADER
 
 # Which broker the suite runs against: unimq (default) or rabbitmq (reference run, see README).
 AMQP_TARGET = os.environ.get("UNIMQ_AMQP_TARGET", "unimq").strip().lower() or "unimq"
@@ -60,3 +62,29 @@ def params(server, user="guest", password="guest", vhost="/", **kw) -> pika.Conn
     kw.setdefault("connection_attempts", 1)
     return pika.ConnectionParameters(host=server.host, port=server.port, virtual_host=vhost,
                                      credentials=pika.PlainCredentials(user, password), **kw)
+
+
+def amqp_served(host: str, port: int) -> bool:
+    """True when the port answers the protocol header with Connection.Start."""
+    try:
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(PROTOCOL_HEADER)
+            s.settimeout(3)
+            data = b""
+            while len(data) < 11:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return False
+                data += chunk
+            return data[0] == 1 and data[7:11] == b"\x00\x0a\x00\x0a"
+    except OSError:
+        return False
+
+
+def wait_amqp(broker, timeout: float = 10.0) -> None:
+    """Broker.start() waits for the MQTT listener; the AMQP one opens a moment later."""
+    deadline = time.monotonic() + timeout
+    while not amqp_served(broker.host, broker.amqp_port):
+        assert broker.alive(), "broker exited\n" + broker.log_tail()
+        assert time.monotonic() < deadline, "no AMQP listener on %d\n%s" % (broker.amqp_port, broker.log_tail())
+        time.sleep(0.02)

@@ -8,8 +8,8 @@ that restart or kill the broker start their own (UniMQ only).
 from __future__ import annotations
 
 import os
-import socket
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -20,28 +20,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from amqp_helpers import AMQP_TARGET, RABBIT, params  # noqa: E402
-from amqp_raw import PROTOCOL_HEADER, RawAmqp  # noqa: E402
+from amqp_helpers import AMQP_TARGET, RABBIT, amqp_served, params, wait_amqp  # noqa: E402
+from amqp_raw import RawAmqp  # noqa: E402
 from harness import Broker  # noqa: E402
 from rabbit import RabbitMQ  # noqa: E402
 
-
-
-def amqp_served(host: str, port: int) -> bool:
-    """True when the port answers the protocol header with Connection.Start."""
-    try:
-        with socket.create_connection((host, port), timeout=2) as s:
-            s.sendall(PROTOCOL_HEADER)
-            s.settimeout(3)
-            data = b""
-            while len(data) < 11:
-                chunk = s.recv(4096)
-                if not chunk:
-                    return False
-                data += chunk
-            return data[0] == 1 and data[7:11] == b"\x00\x0a\x00\x0a"
-    except OSError:
-        return False
 
 
 class Server:
@@ -85,6 +68,9 @@ def amqp_server(tmp_path_factory):
     else:
         proc = Broker(tmp_path_factory.mktemp("amqp-broker"), amqp_port=None).start()
         srv = Server(proc, proc.host, proc.amqp_port, "unimq")
+        deadline = time.monotonic() + 5  # the AMQP listener opens just after the MQTT one
+        while not amqp_served(srv.host, srv.port) and time.monotonic() < deadline and proc.alive():
+            time.sleep(0.02)
     try:
         if not amqp_served(srv.host, srv.port):
             pytest.skip("no AMQP 0-9-1 front end answers on %s (not in this build yet)" % srv.kind)
@@ -183,6 +169,9 @@ def amqp_broker_factory(request, broker_factory, amqp_server, tmp_path_factory):
 
     def start(extra_args=(), **ports):
         ports.setdefault("amqp_port", None)
-        return broker_factory(extra_args, **ports)
+        b = broker_factory(extra_args, **ports)
+        wait_amqp(b)
+        return b
 
     return start
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import collect, depth, params
+from amqp_helpers import collect, depth, params, wait_amqp
 
 Closed = pika.exceptions.ChannelClosedByBroker
 
@@ -20,6 +20,12 @@ def open_channel(broker, confirms=True):
     if confirms:
         ch.confirm_delivery()
     return c, ch
+
+
+def restart(b):
+    b.start()
+    if hasattr(b, "amqp_port") and hasattr(b, "settings"):  # UniMQ: wait for the AMQP listener
+        wait_amqp(b)
 
 
 def kill9(b):
@@ -55,7 +61,7 @@ def test_durable_entities_and_persistent_messages_survive_graceful_restart(amqp_
     conn.process_data_events(time_limit=0.1)
     conn.close()
     assert b.stop() == 0
-    b.start()
+    restart(b)
 
     conn, ch = open_channel(b)
     with pytest.raises(Closed) as e:
@@ -86,7 +92,7 @@ def test_confirmed_persistent_messages_survive_kill_9(amqp_broker_factory, name)
     held = collect(conn, sub, q, 20, auto_ack=False)  # delivered, never acked
     assert [b for _, _, b in held] == [b"%d" % i for i in range(20)]
     kill9(b)
-    b.start()
+    restart(b)
 
     conn2, ch2 = open_channel(b)
     msgs = get_all(ch2, q)
@@ -141,7 +147,7 @@ def test_kill_9_during_concurrent_confirmed_publishing_loses_nothing_confirmed(a
     kill9(b)
     for t in threads:
         t.join(10)
-    b.start()
+    restart(b)
     conn, ch = open_channel(b)
     for q in queues:
         bodies = [body for body, _ in get_all(ch, q)]
