@@ -71,6 +71,8 @@ class Connection {
 
   virtual EventLoop& loop() = 0;
   virtual const std::string& peer() const = 0;  // "ip:port"
+  // The local IP address the client dialled, without port or brackets ("" if unknown).
+  virtual std::string local_address() const { return {}; }
   virtual bool is_websocket() const = 0;
   virtual uint64_t id() const = 0;
 };

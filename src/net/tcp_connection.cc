@@ -95,6 +95,15 @@ TcpConnection::TcpConnection(EventLoop& loop, Socket socket, const ConnectionLim
 
 TcpConnection::~TcpConnection() = default;
 
+std::string TcpConnection::local_address() const {
+  asio::error_code ec;
+  asio::ip::address a = socket_.local_endpoint(ec).address();
+  if (ec) return {};
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a.to_string();
+}
+
 void TcpConnection::start() {
   loop_->internals().connections.emplace(id_, shared_from_this());
   registered_ = true;

@@ -56,6 +56,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void rehome(EventLoop& target, std::function<void()> on_moved) override;
   EventLoop& loop() override { return *loop_; }
   const std::string& peer() const override { return peer_; }
+  std::string local_address() const override;
   bool is_websocket() const override { return ws_ != nullptr; }
   uint64_t id() const override { return id_; }
 

@@ -1,0 +1,112 @@
+// The Kafka front end's shared state: topic catalog, partition logs, producer ids, the group
+// coordinator, metrics; and the factory for connection handlers. One per process, used from
+// every loop (everything here is thread-safe).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "meta/topic_catalog.h"
+#include "metrics/registry.h"
+#include "net/connection.h"
+#include "protocol/kafka/log/partition_log.h"
+#include "protocol/kafka/producer_ids.h"
+#include "storage/storage_engine.h"
+
+namespace unimq::net {
+class EventLoopGroup;
+}
+namespace unimq::kafka::groups {
+class GroupCoordinator;
+}
+
+namespace unimq::kafka {
+
+struct KafkaOptions {
+  std::string advertised_host;  // empty = the local address each client dialled
+  uint16_t port = 9092;         // advertised port (the bound one)
+  bool auto_create_topics = true;
+  uint32_t num_partitions = 1;
+  std::map<std::string, std::string> sasl_users;  // empty = no authentication
+  uint32_t max_request_size = 100u << 20;
+  int32_t group_initial_rebalance_delay_ms = 0;
+  storage::StreamConfig stream_defaults;  // retention, segment size of new partitions
+  int32_t node_id = 0;
+  std::string cluster_id = "unimq-cluster";
+};
+
+// Parses kafka.sasl_users ("user:password,user2:pw2").
+std::map<std::string, std::string> parse_sasl_users(const std::string& spec);
+
+struct KafkaMetrics {
+  std::array<metrics::Counter*, 128> requests{};  // by API key
+  metrics::Counter* produced_records = nullptr;
+  metrics::Counter* produced_bytes = nullptr;
+  metrics::Counter* fetched_bytes = nullptr;
+  metrics::Counter* fetched_batches = nullptr;
+};
+
+class KafkaBroker {
+ public:
+  KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops, storage::StorageEngine& engine,
+              storage::KvStore& kv);
+  ~KafkaBroker();
+
+  // Loads topics, producer ids and committed offsets (throws std::runtime_error on failure).
+  void load();
+  // A handler for a newly accepted connection (on its loop).
+  std::unique_ptr<net::ConnectionHandler> make_handler(net::Connection& c);
+  // Closes every connection (called on shutdown, from the main thread).
+  void close_all_connections();
+
+  const KafkaOptions& options() const { return options_; }
+  void set_advertised_port(uint16_t port) { options_.port = port; }
+  net::EventLoopGroup& loops() { return loops_; }
+  meta::TopicCatalog& catalog() { return catalog_; }
+  ProducerIds& producer_ids() { return producer_ids_; }
+  groups::GroupCoordinator& groups() { return *groups_; }
+  KafkaMetrics& metrics() { return metrics_; }
+  storage::StorageEngine& engine() { return engine_; }
+
+  // The partition log, or nullptr if the topic or partition does not exist.
+  std::shared_ptr<PartitionLog> partition(const std::string& topic, int32_t partition);
+  // Creates a topic and its streams; ErrorCode::kTopicAlreadyExists etc.
+  ErrorCode create_topic(const std::string& name, uint32_t partitions,
+                         std::map<std::string, std::string> configs);
+  // Topic for Metadata/Produce with auto-creation per options (nullopt = unknown).
+  std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create);
+  ErrorCode delete_topic(const std::string& name);
+  ErrorCode add_partitions(const std::string& name, uint32_t total);
+  // Applies retention.ms / retention.bytes of the topic's configs to its streams.
+  void apply_retention(const meta::TopicInfo& t);
+
+  // Connection registry for shutdown.
+  void register_connection(uint64_t id, net::Connection* c, net::EventLoop* loop);
+  void unregister_connection(uint64_t id);
+
+ private:
+  storage::StreamConfig stream_config_for(const meta::TopicInfo& t) const;
+
+  KafkaOptions options_;
+  net::EventLoopGroup& loops_;
+  storage::StorageEngine& engine_;
+  storage::KvStore& kv_;
+  meta::TopicCatalog catalog_;
+  ProducerIds producer_ids_;
+  std::unique_ptr<groups::GroupCoordinator> groups_;
+  KafkaMetrics metrics_;
+
+  std::mutex partitions_mu_;
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> partitions_;
+
+  std::mutex conns_mu_;
+  std::map<uint64_t, std::pair<net::Connection*, net::EventLoop*>> conns_;
+};
+
+}  // namespace unimq::kafka

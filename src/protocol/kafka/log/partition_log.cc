@@ -1,0 +1,120 @@
+#include "protocol/kafka/log/partition_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include "storage/record_batch.h"
+
+namespace unimq::kafka {
+
+namespace {
+constexpr int64_t kTailRecordsScanned = 4096;  // producer state rebuilt from this many records
+constexpr size_t kTailBytesScanned = 8u << 20;
+}  // namespace
+
+void PartitionLog::load_producer_state_locked() {
+  producer_state_loaded_ = true;
+  const int64_t end = stream_->latest_offset();
+  int64_t offset = std::max(stream_->earliest_offset(), end - kTailRecordsScanned);
+  while (offset < end) {
+    storage::ReadResult r = stream_->read(offset, kTailBytesScanned);
+    if (!r.status.ok() || r.bytes.empty()) break;
+    std::span<const uint8_t> rest(r.bytes);
+    while (rest.size() >= storage::kBatchHeaderSize) {
+      storage::BatchHeader h;
+      if (!storage::parse_batch_header(rest, h).ok() || h.total_size() > rest.size()) break;
+      if (h.producer_id >= 0 && h.base_sequence >= 0)
+        producers_.observe(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count,
+                           h.base_offset);
+      rest = rest.subspan(h.total_size());
+    }
+    if (r.next_offset <= offset) break;
+    offset = r.next_offset;
+  }
+}
+
+void PartitionLog::produce(std::span<const uint8_t> batch,
+                           std::function<void(const ProduceOutcome&)> done) {
+  if (!storage::validate_producer_batch(batch).ok()) {
+    done({ErrorCode::kCorruptMessage});
+    return;
+  }
+  storage::BatchHeader h;
+  (void)storage::parse_batch_header(batch, h);
+  const bool idempotent = h.producer_id >= 0 && h.base_sequence >= 0;
+  std::unique_lock lk(mu_);
+  if (!idempotent) lk.unlock();
+  if (idempotent) {
+    if (!producer_state_loaded_) load_producer_state_locked();
+    auto c = producers_.check(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count);
+    switch (c.verdict) {
+      case ProducerStateTable::Verdict::kAppend:
+        break;
+      case ProducerStateTable::Verdict::kDuplicate:
+        lk.unlock();
+        done({ErrorCode::kNone, c.base_offset, -1, stream_->earliest_offset()});
+        return;
+      case ProducerStateTable::Verdict::kDuplicatePending:
+        lk.unlock();
+        done({ErrorCode::kDuplicateSequenceNumber});
+        return;
+      case ProducerStateTable::Verdict::kOutOfOrder:
+        lk.unlock();
+        done({ErrorCode::kOutOfOrderSequenceNumber});
+        return;
+      case ProducerStateTable::Verdict::kStaleEpoch:
+        lk.unlock();
+        done({ErrorCode::kInvalidProducerEpoch});
+        return;
+    }
+  }
+  // Appended under the mutex so offsets follow sequence order. The mutex is recursive: the
+  // callback locks it to record the offset and may run inline (memory backend).
+  std::vector<uint8_t> copy(batch.begin(), batch.end());
+  auto self = shared_from_this();
+  auto on_done = [self, h, idempotent, done = std::move(done)](const storage::AppendResult& r) {
+    ProduceOutcome out;
+    out.error = from_storage(r.status);
+    if (r.status.ok()) {
+      out.base_offset = r.base_offset;
+      out.log_append_time_ms = -1;  // CreateTime topics answer -1
+      out.log_start_offset = self->stream_->earliest_offset();
+    } else {
+      spdlog::warn("kafka: append to {} failed: {}", self->stream_->id().to_string(),
+                   r.status.message);
+    }
+    if (idempotent) {
+      std::lock_guard g(self->mu_);
+      if (r.status.ok())
+        self->producers_.completed(h.producer_id, h.producer_epoch, h.base_sequence, r.base_offset);
+      else
+        self->producers_.failed(h.producer_id);
+    }
+    done(out);
+    if (r.status.ok()) self->wake_waiters();
+  };
+  stream_->append_batch(std::move(copy), std::move(on_done));
+}
+
+uint64_t PartitionLog::add_waiter(Waiter w) {
+  std::lock_guard g(waiters_mu_);
+  const uint64_t t = next_token_++;
+  waiters_.emplace(t, std::move(w));
+  return t;
+}
+
+void PartitionLog::remove_waiter(uint64_t token) {
+  std::lock_guard g(waiters_mu_);
+  waiters_.erase(token);
+}
+
+void PartitionLog::wake_waiters() {
+  std::map<uint64_t, Waiter> ws;
+  {
+    std::lock_guard g(waiters_mu_);
+    if (waiters_.empty()) return;
+    ws.swap(waiters_);
+  }
+  for (auto& [_, w] : ws) w();
+}
+
+}  // namespace unimq::kafka

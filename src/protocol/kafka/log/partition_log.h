@@ -1,0 +1,59 @@
+// One Kafka topic partition as the front end sees it: its storage stream, the idempotent
+// producer state (rebuilt lazily from the stream's tail on first use), and the long-polling
+// fetches waiting for new data. Thread-safe: produce from any loop serialises on the mutex;
+// append callbacks (storage thread) wake the waiters, which post back to their own loops.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "protocol/kafka/error_codes.h"
+#include "protocol/kafka/log/producer_state.h"
+#include "storage/stream.h"
+
+namespace unimq::kafka {
+
+struct ProduceOutcome {
+  ErrorCode error = ErrorCode::kNone;
+  int64_t base_offset = -1;
+  int64_t log_append_time_ms = -1;
+  int64_t log_start_offset = -1;
+};
+
+class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
+ public:
+  using Waiter = std::function<void()>;
+
+  explicit PartitionLog(std::shared_ptr<storage::Stream> stream) : stream_(std::move(stream)) {}
+
+  storage::Stream& stream() { return *stream_; }
+  const std::shared_ptr<storage::Stream>& stream_ptr() const { return stream_; }
+
+  // Validates and appends one producer batch; `done` runs once (possibly inline, possibly on
+  // a storage thread) with the outcome.
+  void produce(std::span<const uint8_t> batch, std::function<void(const ProduceOutcome&)> done);
+
+  // Long polling: `w` runs (on the appending thread) after the next append. Returns a token
+  // for remove_waiter().
+  uint64_t add_waiter(Waiter w);
+  void remove_waiter(uint64_t token);
+
+ private:
+  void load_producer_state_locked();
+  void wake_waiters();
+
+  std::shared_ptr<storage::Stream> stream_;
+  std::recursive_mutex mu_;
+  bool producer_state_loaded_ = false;
+  ProducerStateTable producers_;
+  std::mutex waiters_mu_;
+  uint64_t next_token_ = 1;
+  std::map<uint64_t, Waiter> waiters_;
+};
+
+}  // namespace unimq::kafka

@@ -1,0 +1,206 @@
+#include "protocol/kafka/session/kafka_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "net/event_loop.h"
+#include "protocol/kafka/codec/generated/api_table.h"
+#include "protocol/kafka/codec/generated/api_versions.h"
+#include "protocol/kafka/error_codes.h"
+#include "protocol/kafka/handlers/registry.h"
+#include "protocol/kafka/kafka_broker.h"
+
+namespace unimq::kafka {
+
+KafkaSession::KafkaSession(KafkaBroker& broker, net::Connection& conn)
+    : broker_(broker),
+      conn_(&conn),
+      loop_(conn.loop()),
+      local_host_(conn.local_address()),
+      peer_(conn.peer()) {}
+
+uint64_t KafkaSession::open_slot(int32_t correlation_id, int16_t version, bool flexible_header) {
+  Slot s;
+  s.correlation_id = correlation_id;
+  s.version = version;
+  s.flexible_header = flexible_header;
+  slots_.push_back(std::move(s));
+  update_reading();
+  return first_seq_ + slots_.size() - 1;
+}
+
+const KafkaSession::Slot* KafkaSession::find(uint64_t seq) const {
+  if (seq < first_seq_ || seq >= first_seq_ + slots_.size()) return nullptr;
+  return &slots_[seq - first_seq_];
+}
+
+int16_t KafkaSession::slot_version(uint64_t seq) const {
+  const Slot* s = find(seq);
+  return s ? s->version : 0;
+}
+bool KafkaSession::slot_flexible_header(uint64_t seq) const {
+  const Slot* s = find(seq);
+  return s && s->flexible_header;
+}
+int32_t KafkaSession::slot_correlation_id(uint64_t seq) const {
+  const Slot* s = find(seq);
+  return s ? s->correlation_id : 0;
+}
+
+void KafkaSession::complete(uint64_t seq, codec::Writer&& out, bool has_output) {
+  if (seq < first_seq_ || seq >= first_seq_ + slots_.size()) return;
+  Slot& s = slots_[seq - first_seq_];
+  if (s.done) return;
+  s.done = true;
+  s.has_output = has_output;
+  s.out = std::move(out);
+  flush();
+}
+
+void KafkaSession::flush() {
+  while (!slots_.empty() && slots_.front().done) {
+    Slot& s = slots_.front();
+    if (conn_ && s.has_output) {
+      s.out.for_each_segment([this](std::span<const uint8_t> b) { conn_->send(b); },
+                             [this](const codec::Writer::External& e) {
+                               conn_->send_shared(e.data, e.size, e.owner);
+                             });
+    }
+    slots_.pop_front();
+    ++first_seq_;
+  }
+  update_reading();
+}
+
+void KafkaSession::update_reading() {
+  if (!conn_) return;
+  const bool should_pause = slots_.size() >= kMaxPending || conn_->congested();
+  if (should_pause && !paused_) {
+    paused_ = true;
+    conn_->pause_reading();
+  } else if (!should_pause && paused_) {
+    paused_ = false;
+    conn_->resume_reading();
+  }
+}
+
+void KafkaSession::on_drain() { update_reading(); }
+
+void KafkaSession::close(const char* why) {
+  if (!conn_) return;
+  spdlog::info("kafka: closing connection {}: {}", peer_, why);
+  conn_->close();
+}
+
+void KafkaSession::on_closed() { conn_ = nullptr; }
+
+// ---- Responder (declared in handlers/handler.h)
+
+void Responder::begin(codec::Writer& w) const {
+  w.i32(0);
+  codec::ResponseHeader h;
+  h.correlation_id = session_->slot_correlation_id(seq_);
+  h.encode(w, session_->slot_flexible_header(seq_) ? 1 : 0);
+}
+
+void Responder::finish(codec::Writer&& w) const {
+  w.put_i32_at(0, int32_t(w.size() - 4));
+  session_->complete(seq_, std::move(w), true);
+}
+
+void Responder::none() const { session_->complete(seq_, codec::Writer{}, false); }
+void Responder::close(const char* why) const { session_->close(why); }
+int16_t Responder::version() const { return session_->slot_version(seq_); }
+net::EventLoop& Responder::loop() const { return session_->loop(); }
+bool Responder::open() const { return session_->connection() != nullptr; }
+
+void RequestContext::malformed() {
+  spdlog::warn("kafka: malformed {} v{} request from {} (correlation id {})",
+               codec::find_api_schema(header.request_api_key)
+                   ? codec::find_api_schema(header.request_api_key)->name
+                   : "?",
+               version, session.peer(), header.correlation_id);
+  respond.none();
+  session.close("malformed request");
+}
+
+// ---- KafkaConnectionHandler
+
+KafkaConnectionHandler::KafkaConnectionHandler(KafkaBroker& broker, net::Connection& conn)
+    : broker_(broker), conn_(conn), session_(std::make_shared<KafkaSession>(broker, conn)) {
+  broker_.register_connection(conn.id(), &conn, &conn.loop());
+}
+
+void KafkaConnectionHandler::on_closed() {
+  session_->on_closed();
+  broker_.unregister_connection(conn_.id());
+}
+
+size_t KafkaConnectionHandler::on_data(std::span<const uint8_t> data) {
+  size_t used = 0;
+  while (data.size() - used >= 4 && session_->connection() && conn_.is_open()) {
+    if (session_->pending() >= KafkaSession::kMaxPending) break;  // resumes when answered
+    const uint8_t* p = data.data() + used;
+    const int32_t size = int32_t((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
+                                 (uint32_t(p[2]) << 8) | uint32_t(p[3]));
+    if (size < 8 || uint32_t(size) > broker_.options().max_request_size) {
+      spdlog::warn("kafka: request of {} bytes from {} (limit {}): closing", size, conn_.peer(),
+                   broker_.options().max_request_size);
+      conn_.abort();
+      return data.size();
+    }
+    if (data.size() - used - 4 < size_t(size)) break;
+    const bool ok = dispatch(data.subspan(used + 4, size_t(size)));
+    used += 4 + size_t(size);
+    if (!ok) return data.size();
+  }
+  return used;
+}
+
+bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
+  const int16_t key = int16_t((frame[0] << 8) | frame[1]);
+  const int16_t version = int16_t((frame[2] << 8) | frame[3]);
+  const codec::ApiSchema* schema = codec::find_api_schema(key);
+  const bool flexible = schema && version >= schema->first_flexible;
+  codec::Reader r(frame);
+  codec::RequestHeader header;
+  if (!header.decode(r, flexible ? 2 : 1)) {
+    spdlog::warn("kafka: malformed request header from {}", conn_.peer());
+    conn_.close();
+    return false;
+  }
+  const HandlerEntry* entry = find_handler(key);
+  const bool supported = entry && version >= entry->min_version && version <= entry->max_version;
+  if (!supported) {
+    if (key == codec::api_key::kApiVersions) {
+      // Kafka answers an unknown ApiVersions version with v0, UNSUPPORTED_VERSION and the list.
+      const uint64_t seq = session_->open_slot(header.correlation_id, 0, false);
+      codec::ApiVersionsResponse resp;
+      resp.error_code = code(ErrorCode::kUnsupportedVersion);
+      for (const auto& e : handler_table())
+        resp.api_keys.push_back({e.api_key, e.min_version, e.max_version});
+      Responder(session_, seq).send(resp);
+      return true;
+    }
+    spdlog::warn("kafka: unsupported request (api key {} version {}) from {}: closing", key,
+                 version, conn_.peer());
+    conn_.close();
+    return false;
+  }
+  if (!broker_.options().sasl_users.empty() && !session_->authenticated &&
+      key != codec::api_key::kApiVersions && key != codec::api_key::kSaslHandshake &&
+      key != codec::api_key::kSaslAuthenticate) {
+    spdlog::warn("kafka: {} sent api key {} before authenticating: closing", conn_.peer(), key);
+    conn_.close();
+    return false;
+  }
+  if (size_t(key) < broker_.metrics().requests.size() && broker_.metrics().requests[size_t(key)])
+    broker_.metrics().requests[size_t(key)]->inc();
+  // ApiVersions answers always use response header v0.
+  const bool flexible_response = flexible && key != codec::api_key::kApiVersions;
+  const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible_response);
+  RequestContext ctx{broker_, *session_, header, version, r.rest(), Responder(session_, seq)};
+  entry->fn(ctx);
+  return session_->connection() != nullptr && conn_.is_open();
+}
+
+}  // namespace unimq::kafka
