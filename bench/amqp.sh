@@ -7,6 +7,7 @@
 # Env:   BENCH_DURATION=10 BENCH_WARMUP=2   seconds per workload
 #        AMQP_PUBLISHERS=2 AMQP_CONSUMERS=2 AMQP_SIZE=100 AMQP_RATE=10000 (latency, msg/s)
 #        AMQP_WINDOW=256 (unconfirmed per publisher) AMQP_PREFETCH=256
+#        AMQP_REPEAT=1   runs of each workload per broker; the table shows medians
 #        AMQP_BROKERS="rabbitmq unimq"  AMQP_BENCH=BUILD_DIR/amqp_bench  UNIMQ_BIN=BUILD_DIR/unimq
 #        RABBITMQ_SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server  UNIMQ_ARGS="--set ..."
 set -euo pipefail
@@ -23,6 +24,7 @@ LOAD=(--publishers "${AMQP_PUBLISHERS:-2}" --consumers "${AMQP_CONSUMERS:-2}"
   --size "${AMQP_SIZE:-100}" --duration "$DURATION" --warmup "$WARMUP"
   --window "${AMQP_WINDOW:-256}" --prefetch "${AMQP_PREFETCH:-256}")
 RATE=${AMQP_RATE:-10000}
+REPEAT=${AMQP_REPEAT:-1}
 
 WORK=$(mktemp -d /tmp/unimq-amqp-bench.XXXXXX)
 PID=""          # broker process (for RabbitMQ: the leader of its own process group)
@@ -137,33 +139,35 @@ for broker in $BROKERS; do
       ;;
     *) die "unknown broker $broker" ;;
   esac
-  for mode in transient persistent latency; do
-    args=("${LOAD[@]}" --mode "$mode" --port "$PORT" --json --prefix "bench-$mode")
-    [[ "$mode" == latency ]] && args+=(--rate "$RATE")
-    echo "== $broker $mode" >&2
-    if out=$("$TOOL" "${args[@]}"); then
-      echo "$out" | sed "s/^{/{\"broker\":\"$broker\",/" >>"$RESULTS"
-      echo "   $out" >&2
-    else
-      echo "   amqp_bench failed against $broker ($mode)" >&2
-    fi
+  for ((run = 1; run <= REPEAT; run++)); do
+    for mode in transient persistent latency; do
+      args=("${LOAD[@]}" --mode "$mode" --port "$PORT" --json --prefix "bench-$mode")
+      [[ "$mode" == latency ]] && args+=(--rate "$RATE")
+      echo "== $broker $mode (run $run/$REPEAT)" >&2
+      if out=$("$TOOL" "${args[@]}"); then
+        echo "$out" | sed "s/^{/{\"broker\":\"$broker\",/" >>"$RESULTS"
+        echo "   $out" >&2
+      else
+        echo "   amqp_bench failed against $broker ($mode)" >&2
+      fi
+    done
   done
   stop_current
 done
 
-python3 - "$RESULTS" "$DURATION" "${AMQP_PUBLISHERS:-2}" "${AMQP_CONSUMERS:-2}" "$RATE" <<'PY'
-import json, sys
-path, duration, pubs, cons, rate = sys.argv[1:6]
+python3 - "$RESULTS" "$DURATION" "${AMQP_PUBLISHERS:-2}" "${AMQP_CONSUMERS:-2}" "$RATE" "$REPEAT" <<'PY'
+import json, statistics, sys
+path, duration, pubs, cons, rate, repeat = sys.argv[1:7]
 r = {}
 for line in open(path):
     line = line.strip()
     if line:
         d = json.loads(line)
-        r[(d["broker"], d["mode"])] = d
+        r.setdefault((d["broker"], d["mode"]), []).append(d)
 
 def get(b, m, k):
-    d = r.get((b, m))
-    return None if d is None else d[k]
+    runs = r.get((b, m))
+    return None if not runs else statistics.median(d[k] for d in runs)
 
 def fmt(v, unit=""):
     return "n/a" if v is None else ("%.0f%s" % (v, unit))
@@ -175,7 +179,8 @@ rows = [
     ("latency p99 @%s msg/s (us)" % rate, "latency", "p99_us", False),
 ]
 print()
-print("AMQP benchmark: %s publishers, %s consumers, 100 B bodies, %s s per workload" % (pubs, cons, duration))
+print("AMQP benchmark: %s publishers, %s consumers, 100 B bodies, %s s per workload, median of %s"
+      % (pubs, cons, duration, repeat))
 print("| workload | RabbitMQ | UniMQ | UniMQ/RabbitMQ | target | result |")
 print("|---|---:|---:|---:|---|---|")
 for label, mode, key, higher_better in rows:
@@ -190,7 +195,7 @@ for label, mode, key, higher_better in rows:
     result = "-" if ok is None else ("PASS" if ok else "FAIL")
     print("| %s | %s | %s | %s | %s | %s |" % (label, fmt(rb), fmt(un),
           "n/a" if ratio is None else "%.2fx" % ratio, target, result))
-lost = [(b, m) for (b, m), d in r.items() if d.get("nacked")]
+lost = [(b, m) for (b, m), runs in r.items() if any(d.get("nacked") for d in runs)]
 if lost:
     print("nacked publishes: %s" % ", ".join("%s/%s" % x for x in lost))
 PY
