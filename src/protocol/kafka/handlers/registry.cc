@@ -13,7 +13,7 @@ const HandlerEntry kTable[] = {
     {k::kFetch, 4, 12, handle_fetch},
     {k::kListOffsets, 1, 7, handle_list_offsets},
     {k::kMetadata, 0, 12, handle_metadata},
-    {k::kSaslHandshake, 1, 1, handle_sasl_handshake},
+    {k::kSaslHandshake, 0, 1, handle_sasl_handshake},
     {k::kApiVersions, 0, 3, handle_api_versions},
     {k::kCreateTopics, 0, 7, handle_create_topics},
     {k::kDeleteTopics, 0, 6, handle_delete_topics},

@@ -4,6 +4,7 @@
 
 #include "protocol/kafka/codec/generated/sasl_authenticate.h"
 #include "protocol/kafka/handlers/registry.h"
+#include "protocol/kafka/handlers/sasl_plain.h"
 #include "protocol/kafka/kafka_broker.h"
 #include "protocol/kafka/session/kafka_session.h"
 
@@ -20,18 +21,8 @@ void handle_sasl_authenticate(RequestContext& ctx) {
     ctx.respond.close("SASL out of order");
     return;
   }
-  const std::string token(req.auth_bytes.begin(), req.auth_bytes.end());
-  const size_t a = token.find('\0');
-  const size_t b = a == std::string::npos ? a : token.find('\0', a + 1);
-  bool ok = false;
   std::string user;
-  if (b != std::string::npos) {
-    user = token.substr(a + 1, b - a - 1);
-    const std::string password = token.substr(b + 1);
-    const auto& users = ctx.broker.options().sasl_users;
-    auto it = users.find(user);
-    ok = it != users.end() && it->second == password;
-  }
+  const bool ok = check_sasl_plain(ctx.broker.options().sasl_users, req.auth_bytes, user);
   if (!ok) {
     spdlog::warn("kafka: SASL PLAIN authentication failed for user '{}' from {}", user,
                  ctx.session.peer());

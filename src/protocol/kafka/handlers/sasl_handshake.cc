@@ -1,4 +1,5 @@
-// SaslHandshake (v1: the tokens then come in SaslAuthenticate requests). Only PLAIN.
+// SaslHandshake. Only PLAIN. v1: the token then comes in a SaslAuthenticate request; v0:
+// the next frame is the bare token (no request header), answered by an empty frame.
 #include "protocol/kafka/codec/generated/sasl_handshake.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -19,6 +20,7 @@ void handle_sasl_handshake(RequestContext& ctx) {
   } else {
     ctx.session.handshake_done = true;
     ctx.session.mechanism = req.mechanism;
+    ctx.session.raw_sasl_next = ctx.version == 0;  // v0: a raw token frame follows
   }
   ctx.respond.send(resp);
 }

@@ -7,6 +7,7 @@
 #include "protocol/kafka/codec/generated/api_versions.h"
 #include "protocol/kafka/error_codes.h"
 #include "protocol/kafka/handlers/registry.h"
+#include "protocol/kafka/handlers/sasl_plain.h"
 #include "protocol/kafka/kafka_broker.h"
 
 namespace unimq::kafka {
@@ -142,18 +143,36 @@ size_t KafkaConnectionHandler::on_data(std::span<const uint8_t> data) {
     const uint8_t* p = data.data() + used;
     const int32_t size = int32_t((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
                                  (uint32_t(p[2]) << 8) | uint32_t(p[3]));
-    if (size < 8 || uint32_t(size) > broker_.options().max_request_size) {
+    if (size < (session_->raw_sasl_next ? 0 : 8) ||
+        uint32_t(size) > broker_.options().max_request_size) {
       spdlog::warn("kafka: request of {} bytes from {} (limit {}): closing", size, conn_.peer(),
                    broker_.options().max_request_size);
       conn_.abort();
       return data.size();
     }
     if (data.size() - used - 4 < size_t(size)) break;
-    const bool ok = dispatch(data.subspan(used + 4, size_t(size)));
+    const auto frame = data.subspan(used + 4, size_t(size));
+    const bool ok = session_->raw_sasl_next ? raw_sasl_token(frame) : dispatch(frame);
     used += 4 + size_t(size);
     if (!ok) return data.size();
   }
   return used;
+}
+
+bool KafkaConnectionHandler::raw_sasl_token(std::span<const uint8_t> frame) {
+  session_->raw_sasl_next = false;
+  std::string user;
+  if (!check_sasl_plain(broker_.options().sasl_users, frame, user)) {
+    spdlog::warn("kafka: SASL PLAIN authentication failed for user '{}' from {}", user,
+                 conn_.peer());
+    conn_.close();
+    return false;
+  }
+  session_->authenticated = true;
+  codec::Writer w;
+  w.i32(0);  // an empty token frame: success
+  session_->complete(session_->open_slot(0, 0, false), std::move(w), true);
+  return true;
 }
 
 bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {

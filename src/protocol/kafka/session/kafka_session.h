@@ -35,6 +35,7 @@ class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
   // SASL state.
   bool authenticated = false;
   bool handshake_done = false;
+  bool raw_sasl_next = false;  // after a v0 SaslHandshake
   std::string mechanism;
 
   // Response slots, one per request in arrival order.
@@ -82,6 +83,7 @@ class KafkaConnectionHandler : public net::ConnectionHandler {
  private:
   // Handles one request frame (without its size prefix). False = connection closed.
   bool dispatch(std::span<const uint8_t> frame);
+  bool raw_sasl_token(std::span<const uint8_t> frame);
 
   KafkaBroker& broker_;
   net::Connection& conn_;
