@@ -21,7 +21,6 @@ def cch(conn):
     return c
 
 
-@missing("alternate-exchange")
 def test_alternate_exchange_receives_unroutable_messages(cch, name):
     ae, ex = name("ae"), name("ex")
     cch.exchange_declare(ae, "fanout", auto_delete=True)
@@ -36,7 +35,6 @@ def test_alternate_exchange_receives_unroutable_messages(cch, name):
     assert drain(cch, lost) == [b"to-ae"]
 
 
-@missing("x-max-priority (priority queues)")
 def test_priority_queue_delivers_highest_priority_first(cch, name):
     q = cch.queue_declare(name(), auto_delete=True, arguments={"x-max-priority": 10}).method.queue
     for p in [1, 5, 9, 0, 5]:
@@ -44,7 +42,6 @@ def test_priority_queue_delivers_highest_priority_first(cch, name):
     assert drain(cch, q) == [b"9", b"5", b"5", b"1", b"0"]
 
 
-@missing("x-priority (consumer priorities)")
 def test_consumer_priority(conn, name):
     c = conn.channel()
     c.confirm_delivery()
@@ -73,7 +70,6 @@ def test_global_qos_is_shared_by_the_channel(conn, name):
     assert len(got) == 3
 
 
-@missing("x-overflow reject-publish-dlx")
 def test_reject_publish_dlx_nacks_and_dead_letters(cch, name):
     dlx = name("dlx")
     cch.exchange_declare(dlx, "fanout", auto_delete=True)

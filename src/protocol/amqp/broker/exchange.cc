@@ -48,7 +48,8 @@ Exchange::Exchange(std::string name, ExchangeType type, bool durable, bool auto_
       durable_(durable),
       auto_delete_(auto_delete),
       internal_(internal),
-      args_(std::move(args)) {}
+      args_(std::move(args)),
+      alternate_(arg_string(args_, "alternate-exchange")) {}
 
 bool Exchange::add_binding(Binding b) {
   for (const auto& s : slots_)

@@ -49,6 +49,8 @@ class Exchange {
   bool auto_delete() const { return auto_delete_; }
   bool internal() const { return internal_; }
   const ArgTable& args() const { return args_; }
+  // The "alternate-exchange" argument: where messages this exchange cannot route go.
+  const std::optional<std::string>& alternate_exchange() const { return alternate_; }
 
   // False if an identical binding exists already (binding is idempotent).
   bool add_binding(Binding b);
@@ -72,6 +74,7 @@ class Exchange {
   ExchangeType type_;
   bool durable_, auto_delete_, internal_;
   ArgTable args_;
+  std::optional<std::string> alternate_;
   // Binding slots; a removed binding leaves an empty slot (reused) so trie values stay valid.
   std::vector<std::optional<Binding>> slots_;
   std::vector<uint32_t> free_slots_;

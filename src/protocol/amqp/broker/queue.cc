@@ -59,8 +59,14 @@ Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
     if (s.reject_publish &&
         ((s.max_length && static_cast<int64_t>(ready_.size()) >= *s.max_length) ||
          (s.max_length_bytes &&
-          static_cast<int64_t>(ready_bytes_ + m->body.size()) > *s.max_length_bytes)))
+          static_cast<int64_t>(ready_bytes_ + m->body.size()) > *s.max_length_bytes))) {
+      if (!s.reject_publish_dlx) return Enqueue::Rejected;
+      // reject-publish-dlx: nack the publisher and dead-letter the message.
+      lk.unlock();
+      dead.push_back({m, DeathReason::MaxLen});
+      finish(dead);
       return Enqueue::Rejected;
+    }
     const int64_t now = (s.message_ttl_ms || m->expiration_ms) ? steady_ms() : 0;
     Entry e{m, next_id_++, -1, expiry_for(*m, now), false};
     if (journal_ && m->persistent()) {
@@ -69,8 +75,7 @@ Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
       journal_->will_append();
       if (wait) wait->add();
     }
-    ready_bytes_ += m->body.size();
-    ready_.push_back(std::move(e));
+    push_ready(std::move(e));
     enforce_limits(dead);
     run_dispatch(lk, dead, now);
   }
@@ -79,6 +84,18 @@ Queue::Enqueue Queue::enqueue(const MessagePtr& m, StoreWait* wait) {
   if (journal_id) journal_->append(weak_from_this(), *m, journal_id, wait);
   finish(dead);
   return Enqueue::Ok;
+}
+
+void Queue::push_ready(Entry e) {
+  ready_bytes_ += e.msg->body.size();
+  if (!spec_.settings.max_priority) {
+    ready_.push_back(std::move(e));
+    return;
+  }
+  e.priority = std::min(e.msg->priority, *spec_.settings.max_priority);
+  auto pos = ready_.end();
+  while (pos != ready_.begin() && before(e, *std::prev(pos))) --pos;
+  ready_.insert(pos, std::move(e));
 }
 
 void Queue::enforce_limits(std::vector<DeadLetter>& dead) {
@@ -111,18 +128,25 @@ void Queue::collect(std::vector<Out>& out, std::vector<DeadLetter>& dead, int64_
   while (!ready_.empty() && !consumers_.empty() && out.size() < kDispatchBatch) {
     if (now) drop_expired_heads(dead, now);
     if (ready_.empty()) break;
-    // Round-robin over consumers with credit; single-active-consumer uses the first only.
-    const size_t n = spec_.settings.single_active_consumer ? 1 : consumers_.size();
+    // Round-robin over consumers with credit, highest x-priority group first (a lower group
+    // only gets messages while every higher one is out of credit); single-active-consumer
+    // uses the first consumer only.
     ConsumerRec* pick = nullptr;
-    for (size_t k = 0; k < n; ++k) {
-      const size_t idx = spec_.settings.single_active_consumer ? 0 : (rr_ + k) % consumers_.size();
-      ConsumerRec& c = consumers_[idx];
-      const bool credit = c.o.no_ack || c.o.prefetch == 0 || c.in_flight < c.o.prefetch;
-      if (credit && c.c->ready()) {
-        pick = &c;
-        rr_ = (rr_ + k + 1) % consumers_.size();
-        break;
+    const size_t total = spec_.settings.single_active_consumer ? 1 : consumers_.size();
+    for (size_t g = 0; g < total && !pick;) {
+      size_t end = g + 1;
+      while (end < total && consumers_[end].priority == consumers_[g].priority) ++end;
+      const size_t n = end - g;
+      for (size_t k = 0; k < n; ++k) {
+        ConsumerRec& c = consumers_[g + (rr_ + k) % n];
+        const bool credit = c.o.no_ack || c.o.prefetch == 0 || c.in_flight < c.o.prefetch;
+        if (credit && c.c->ready()) {
+          pick = &c;
+          rr_ = (rr_ + k + 1) % n;
+          break;
+        }
       }
+      g = end;
     }
     if (!pick) break;
     Entry e = std::move(ready_.front());
@@ -191,7 +215,11 @@ Result Queue::consume(std::shared_ptr<Consumer> c, ConsumeOptions o) {
       return Result::Error(reply::kAccessRefused, "ACCESS_REFUSED - queue '" + name() +
                                                       "' in vhost '" + spec_.vhost +
                                                       "' in exclusive use");
-    consumers_.push_back({std::move(c), std::move(o), 0});
+    // x-priority: consumers_ stays sorted, highest first (equal priorities in arrival order).
+    const int64_t prio = arg_int(o.args, "x-priority").value_or(0);
+    auto pos = std::find_if(consumers_.begin(), consumers_.end(),
+                            [prio](const ConsumerRec& r) { return r.priority < prio; });
+    consumers_.insert(pos, ConsumerRec{std::move(c), std::move(o), 0, prio});
     had_consumer_ = true;
     last_used_ms_ = steady_ms();
     run_dispatch(lk, dead);
@@ -290,11 +318,11 @@ void Queue::reject(std::span<const uint64_t> ids, bool requeue) {
     if (!back.empty()) {
       // Back to the original positions: entry ids are publish order.
       std::sort(back.begin(), back.end(),
-                [](const Entry& a, const Entry& b) { return a.id < b.id; });
+                [this](const Entry& a, const Entry& b) { return before(a, b); });
       std::deque<Entry> merged;
       auto r = ready_.begin();
       for (auto& e : back) {
-        while (r != ready_.end() && r->id < e.id) merged.push_back(std::move(*r++));
+        while (r != ready_.end() && before(*r, e)) merged.push_back(std::move(*r++));
         ready_bytes_ += e.msg->body.size();
         merged.push_back(std::move(e));
       }
@@ -362,8 +390,7 @@ void Queue::attach_journal(std::unique_ptr<QueueJournal> j) { journal_ = std::mo
 
 void Queue::restore(const MessagePtr& m, int64_t offset) {
   std::lock_guard lk(mu_);
-  ready_bytes_ += m->body.size();
-  ready_.push_back(Entry{m, next_id_++, offset, expiry_for(*m, steady_ms()), true});
+  push_ready(Entry{m, next_id_++, offset, expiry_for(*m, steady_ms()), true});
   if (journal_) journal_->restored(offset);
 }
 
@@ -372,6 +399,14 @@ void Queue::stored(uint64_t id, int64_t offset) {
   if (!journal_ || !journal_->on_stored(id, offset)) return;
   if (auto it = unacked_.find(id); it != unacked_.end()) {
     it->second.e.offset = offset;
+    return;
+  }
+  if (spec_.settings.max_priority) {  // not sorted by id: search from the newest
+    for (auto r = ready_.rbegin(); r != ready_.rend(); ++r)
+      if (r->id == id) {
+        r->offset = offset;
+        return;
+      }
     return;
   }
   auto it = std::lower_bound(ready_.begin(), ready_.end(), id,

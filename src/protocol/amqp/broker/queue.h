@@ -60,6 +60,7 @@ struct QueueSettings {
   std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
   std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
   bool single_active_consumer = false;                 // x-single-active-consumer
+  std::optional<uint8_t> max_priority;                 // x-max-priority (priority queue)
 };
 Result parse_queue_settings(const ArgTable& args, QueueSettings& out);
 
@@ -141,11 +142,13 @@ class Queue : public std::enable_shared_from_this<Queue> {
     int64_t offset = -1;     // journal offset; -1 none, -2 append pending
     int64_t expires_at = 0;  // steady ms; 0 = never
     bool redelivered = false;
+    uint8_t priority = 0;  // x-max-priority queues: min(message priority, max)
   };
   struct ConsumerRec {
     std::shared_ptr<Consumer> c;
     ConsumeOptions o;
     uint32_t in_flight = 0;
+    int64_t priority = 0;  // x-priority; consumers_ is sorted by it, highest first
   };
   struct Unacked {
     Entry e;
@@ -161,7 +164,13 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void collect(std::vector<Out>& out, std::vector<DeadLetter>& dead, int64_t now);
   void drop_expired_heads(std::vector<DeadLetter>& dead, int64_t now);
   void enforce_limits(std::vector<DeadLetter>& dead);
-  void settle(const Entry& e);  // the entry leaves the queue for good (journal ack)
+  void settle(const Entry& e);
+  // Ready-list order: publish order, or priority first then publish order.
+  bool before(const Entry& a, const Entry& b) const {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    return a.id < b.id;
+  }
+  void push_ready(Entry e);  // the entry leaves the queue for good (journal ack)
   // `now`: the publish instant when known (a TTL of 0 then still reaches a ready consumer).
   void run_dispatch(std::unique_lock<std::mutex>& lk, std::vector<DeadLetter>& dead,
                     int64_t now = 0);

@@ -67,6 +67,11 @@ Result parse_queue_settings(const ArgTable& args, QueueSettings& s) {
     if (v->type != 't') return bad("x-single-active-consumer", "queue: expected a boolean");
     s.single_active_consumer = v->i != 0;
   }
+  if (const ArgValue* v = find_arg(args, "x-max-priority")) {
+    if (!v->is_integer() || v->i < 0 || v->i > 255)
+      return bad("x-max-priority", "queue: expected an integer between 0 and 255");
+    s.max_priority = static_cast<uint8_t>(v->i);
+  }
   if (const ArgValue* v = find_arg(args, "x-queue-type")) {
     if (!v->is_string()) return bad("x-queue-type", "queue: expected a string");
     if (v->s != "classic" && v->s != "quorum")

@@ -59,6 +59,12 @@ PublishOutcome VirtualHost::publish(const std::string& exchange, const MessagePt
       thread_local std::vector<Queue*> raw;
       raw.clear();
       route_locked(x, *m, raw);
+      // Unroutable: follow alternate-exchange arguments (a few hops, cycles end there).
+      for (int hop = 0; raw.empty() && x->alternate_exchange() && hop < 8; ++hop) {
+        x = find_exchange_locked(*x->alternate_exchange());
+        if (!x) break;
+        route_locked(x, *m, raw);
+      }
       std::sort(raw.begin(), raw.end());
       raw.erase(std::unique(raw.begin(), raw.end()), raw.end());
       for (Queue* q : raw) targets.push_back(q->shared_from_this());
