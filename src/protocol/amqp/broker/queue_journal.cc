@@ -41,9 +41,12 @@ QueueJournal::QueueJournal(std::shared_ptr<storage::Stream> stream, storage::KvS
   // The cursor and settled offsets of the previous run.
   if (auto v = kv_.get(kv_key_)) {
     std::string_view in = *v;
-    int64_t off;
+    // cursor, then settled offsets above it as [first, last] runs (acks are mostly in order,
+    // so a long-held early message costs one run, not one entry per later ack).
+    int64_t first, last;
     if (get_i64(in, cursor_))
-      while (get_i64(in, off)) settled_.insert(off);
+      while (get_i64(in, first) && get_i64(in, last))
+        for (int64_t o = first; o <= last; ++o) settled_.insert(o);
   }
   if (cursor_ < stream_->earliest_offset()) cursor_ = stream_->earliest_offset();
   highest_stored_ = stream_->latest_offset() - 1;
@@ -97,7 +100,13 @@ void QueueJournal::checkpoint(bool sync) {
   settled_.erase(settled_.begin(), settled_.lower_bound(cursor));
   std::string v;
   put_i64(v, cursor);
-  for (int64_t off : settled_) put_i64(v, off);
+  for (auto it = settled_.begin(); it != settled_.end();) {
+    const int64_t first = *it;
+    int64_t last = first;
+    while (++it != settled_.end() && *it == last + 1) ++last;
+    put_i64(v, first);
+    put_i64(v, last);
+  }
   if (storage::Status s = kv_.put(kv_key_, v, sync); !s.ok()) {
     spdlog::error("amqp: saving queue cursor {} failed: {}", kv_key_, s.message);
     return;

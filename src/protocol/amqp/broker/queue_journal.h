@@ -1,7 +1,7 @@
 // Persistence of one durable queue's persistent messages: a journal stream per queue
 // (StreamId{"amqp", "<vhost>/<queue>", 0}) holding one record per message (key = routing
 // key, value = body, headers "e" = exchange, "p" = raw properties), and in the KV store a
-// cursor (every offset below it is settled) plus the settled offsets above it.
+// cursor (every offset below it is settled) plus the settled offsets above it, as runs.
 //
 // Threading: all methods except append() run under the owning queue's lock; the append
 // completion runs on a storage thread and re-enters the queue (Queue::stored).
