@@ -17,6 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import free_ports, wait_port  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from amqp_helpers import amqp_served  # noqa: E402
+
 RABBITMQ_SERVER = os.environ.get("RABBITMQ_SERVER", "/usr/lib/rabbitmq/bin/rabbitmq-server")
 
 
@@ -57,10 +60,14 @@ class RabbitMQ:
         self.proc = subprocess.Popen([RABBITMQ_SERVER], env=self.env(), stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      cwd=str(self.workdir), start_new_session=True)
-        if not wait_port(self.amqp_port, timeout, self.proc):
-            self.stop()
-            raise RuntimeError("rabbitmq-server did not open port %d; see %s" % (
-                self.amqp_port, self.log_path))
+        deadline = time.monotonic() + timeout
+        # The port opens (and resets connections) before the node boots completely.
+        while not (wait_port(self.amqp_port, 1.0, self.proc) and amqp_served(self.host, self.amqp_port)):
+            if time.monotonic() > deadline or not self.alive():
+                self.stop()
+                raise RuntimeError("rabbitmq-server did not serve AMQP on port %d; see %s" % (
+                    self.amqp_port, self.log_path))
+            time.sleep(0.1)
         return self
 
     def alive(self) -> bool:

@@ -24,8 +24,7 @@ def open_channel(broker, confirms=True):
 
 def restart(b):
     b.start()
-    if hasattr(b, "amqp_port") and hasattr(b, "settings"):  # UniMQ: wait for the AMQP listener
-        wait_amqp(b)
+    wait_amqp(b)  # UniMQ: the AMQP listener opens just after the MQTT one
 
 
 def kill9(b):
