@@ -1,5 +1,7 @@
 #include "protocol/kafka/bridge/bus_records.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 
 #include "storage/record_batch.h"
@@ -27,6 +29,13 @@ storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
     bus.publish(m, core::Origin::Kafka);
   }
   return st;
+}
+
+void BusPublisher::publish(std::string_view kafka_topic, std::span<const uint8_t> batch) const {
+  storage::Status st = publish_batch(bus_, prefix_, kafka_topic, batch);
+  if (!st.ok())
+    spdlog::warn("bridge: records appended to Kafka {} not published to the bus: {}", kafka_topic,
+                 st.message);
 }
 
 void encode_message(const core::Message& m, int64_t now_ms, std::vector<uint8_t>& out) {

@@ -19,6 +19,20 @@ namespace unimq::kafka::bridge {
 storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
                               std::string_view kafka_topic, std::span<const uint8_t> batch);
 
+// What the Kafka front end holds to publish produced records on the bus (Produce copies a
+// batch only while active()).
+class BusPublisher {
+ public:
+  BusPublisher(const core::Bus& bus, std::string prefix) : bus_(bus), prefix_(std::move(prefix)) {}
+  bool active() const { return !prefix_.empty() && bus_.has_sinks_besides(core::Origin::Kafka); }
+  // Call on an event loop after the batch was appended; logs and drops undecodable batches.
+  void publish(std::string_view kafka_topic, std::span<const uint8_t> batch) const;
+
+ private:
+  const core::Bus& bus_;
+  std::string prefix_;
+};
+
 // Bus -> Kafka: one uncompressed batch holding the message as a record: key = the bus topic,
 // headers = user properties plus "mqtt.topic", timestamp = the message's (or now).
 void encode_message(const core::Message& m, int64_t now_ms, std::vector<uint8_t>& out);
