@@ -176,3 +176,29 @@ TEST(Durability, CrashKeepsCheckpointedAcks) {
 
 }  // namespace
 }  // namespace unimq::amqp::test
+
+namespace unimq::amqp::test {
+namespace {
+
+// Under confirms, a persistent message one durable queue stored and another refused
+// (reject-publish) is nacked.
+TEST(Durability, RejectedByOneQueueIsNackedEvenIfStoredElsewhere) {
+  TempDir dir;
+  Node n(dir.path());
+  declare(n.vh(), "full",
+          args({{"x-max-length", ArgValue::integer(0)},
+                {"x-overflow", ArgValue::str("reject-publish")}}),
+          true);
+  declare(n.vh(), "open", {}, true);
+  ASSERT_TRUE(n.vh().queue_bind("full", "amq.fanout", "", {}, 0).ok());
+  ASSERT_TRUE(n.vh().queue_bind("open", "amq.fanout", "", {}, 0).ok());
+  std::promise<bool> done;
+  auto out =
+      n.vh().publish("amq.fanout", persistent("m", ""), [&](bool ok) { done.set_value(ok); });
+  EXPECT_TRUE(out.rejected);
+  ASSERT_TRUE(out.store_pending);
+  EXPECT_FALSE(done.get_future().get());
+}
+
+}  // namespace
+}  // namespace unimq::amqp::test

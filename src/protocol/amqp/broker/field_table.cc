@@ -86,7 +86,7 @@ void encode_value(const ArgValue& v, std::string& o) {
 bool decode_table_at(std::string_view& in, ArgTable& out, int depth);
 
 bool decode_value(std::string_view& in, ArgValue& v, int depth) {
-  if (in.empty() || depth > 32) return false;
+  if (in.empty() || depth > 64) return false;  // the codec's kMaxFieldNesting
   v.type = in[0];
   in.remove_prefix(1);
   uint64_t u = 0;

@@ -136,7 +136,7 @@ bool fill(Message& m, const BasicProperties& p, std::string* error) {
     const char* e = b + p.expiration->size();
     auto [ptr, ec] = std::from_chars(b, e, ms);
     if (ec != std::errc() || ptr != e || ms < 0) {
-      if (error) *error = "PRECONDITION_FAILED - invalid expiration '" + *p.expiration + "'";
+      if (error) *error = "invalid expiration '" + *p.expiration + "'";
       return false;
     }
     m.expiration_ms = ms;

@@ -48,9 +48,9 @@ struct Message {
 
 using MessagePtr = std::shared_ptr<const Message>;
 
-// Builds a message from what a basic.publish carried. Returns nullptr and sets `error` when
-// the properties are malformed or the expiration is not a non-negative integer (RabbitMQ
-// answers the latter with 406 PRECONDITION_FAILED).
+// Builds a message from what a basic.publish carried. Returns nullptr and sets `error` (text
+// without the reply-code prefix) when the properties are malformed or the expiration is not
+// a non-negative integer (RabbitMQ answers the latter with 406 PRECONDITION_FAILED).
 MessagePtr make_message(std::string exchange, std::string routing_key, std::string properties,
                         std::string body, std::string* error = nullptr);
 // Same from decoded properties (dead-lettering, the bus bridge, recovery).

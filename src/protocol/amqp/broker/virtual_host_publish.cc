@@ -96,6 +96,8 @@ PublishOutcome VirtualHost::publish(const std::string& exchange, const MessagePt
   }
   if (wait) {
     out.store_pending = true;
+    // A queue refused it (reject-publish): the confirm is a nack whatever was stored.
+    if (out.rejected) wait->failed.store(true, std::memory_order_relaxed);
     wait->complete(true);  // the publisher's own count
   }
   targets.clear();
