@@ -52,3 +52,37 @@ def test_confirms_of_a_burst_are_coalesced_into_multiple_acks(raw, amqp_server):
             acked.add(tag)
     assert acked == set(range(1, n + 1))
     assert multiples >= 1 and frames < n
+
+
+def test_a_consumer_that_stops_reading_leaves_messages_in_the_queue(raw, amqp_server):
+    """Backpressure: deliveries stop when the connection's output queue is congested, so a
+    stuck consumer does not pull the whole queue into broker memory."""
+    import struct
+    from amqp_raw import method
+    if amqp_server.kind != "unimq":
+        return
+    r = raw()
+    r.handshake(heartbeat=0)
+    r.open_channel(1)
+    q = "smoke-stuck-consumer"
+    # queue.declare auto-delete=false, then basic.consume no-ack, then never read again.
+    r.send(method(1, 50, 10, struct.pack("!H", 0) + bytes([len(q)]) + q.encode() + b"\x00" +
+                  b"\x00\x00\x00\x00"))
+    assert r.read_method()[1:3] == (50, 11)
+    r.send(method(1, 60, 20, struct.pack("!H", 0) + bytes([len(q)]) + q.encode() + b"\x00" +
+                  b"\x02" + b"\x00\x00\x00\x00"))
+    assert r.read_method()[1:3] == (60, 21)
+    conn = pika.BlockingConnection(
+        pika.ConnectionParameters(host=amqp_server.host, port=amqp_server.port))
+    try:
+        ch = conn.channel()
+        body = b"x" * 65536
+        for _ in range(400):  # 25 MB: far above the 4 MB output high watermark
+            ch.basic_publish("", q, body)
+        ch.confirm_delivery()
+        ch.basic_publish("", q, body)  # confirmed: everything before it was routed
+        held = ch.queue_declare(q, passive=True).method.message_count
+        assert held > 100, "the stuck consumer's deliveries were not held back (%d)" % held
+        ch.queue_delete(q)
+    finally:
+        conn.close()

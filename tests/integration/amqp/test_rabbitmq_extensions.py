@@ -55,7 +55,6 @@ def test_consumer_priority(conn, name):
     assert (len(hi), len(lo)) == (5, 0)
 
 
-@missing("basic.qos global=true (prefetch shared by the channel's consumers)")
 def test_global_qos_is_shared_by_the_channel(conn, name):
     c = conn.channel()
     c.confirm_delivery()

@@ -39,11 +39,20 @@ struct Void {  // 'V'
 };
 
 // Ordered name/value pairs; duplicates are kept as received (lookups return the first).
+// FieldTable and FieldArray hold vectors of types completed further down, so their special
+// members are defined after those (clang rejects the implicit ones here).
 struct FieldTable {
   std::vector<FieldEntry> entries;
 
-  bool empty() const { return entries.empty(); }
-  size_t size() const { return entries.size(); }
+  FieldTable();
+  FieldTable(const FieldTable&);
+  FieldTable(FieldTable&&) noexcept;
+  FieldTable& operator=(const FieldTable&);
+  FieldTable& operator=(FieldTable&&) noexcept;
+  ~FieldTable();
+
+  bool empty() const;
+  size_t size() const;
   const FieldValue* find(std::string_view name) const;
   // Replaces the first entry with this name or appends one.
   void set(std::string_view name, FieldValue value);
@@ -52,6 +61,15 @@ struct FieldTable {
 
 struct FieldArray {
   std::vector<FieldValue> items;
+
+  FieldArray();
+  FieldArray(std::vector<FieldValue> values);  // NOLINT: FieldArray{{a, b}}
+  FieldArray(const FieldArray&);
+  FieldArray(FieldArray&&) noexcept;
+  FieldArray& operator=(const FieldArray&);
+  FieldArray& operator=(FieldArray&&) noexcept;
+  ~FieldArray();
+
   bool operator==(const FieldArray& o) const;
 };
 
@@ -85,7 +103,23 @@ struct FieldEntry {
   bool operator==(const FieldEntry&) const = default;
 };
 
+inline FieldTable::FieldTable() = default;
+inline FieldTable::FieldTable(const FieldTable&) = default;
+inline FieldTable::FieldTable(FieldTable&&) noexcept = default;
+inline FieldTable& FieldTable::operator=(const FieldTable&) = default;
+inline FieldTable& FieldTable::operator=(FieldTable&&) noexcept = default;
+inline FieldTable::~FieldTable() = default;
+inline bool FieldTable::empty() const { return entries.empty(); }
+inline size_t FieldTable::size() const { return entries.size(); }
 inline bool FieldTable::operator==(const FieldTable& o) const { return entries == o.entries; }
+
+inline FieldArray::FieldArray() = default;
+inline FieldArray::FieldArray(std::vector<FieldValue> values) : items(std::move(values)) {}
+inline FieldArray::FieldArray(const FieldArray&) = default;
+inline FieldArray::FieldArray(FieldArray&&) noexcept = default;
+inline FieldArray& FieldArray::operator=(const FieldArray&) = default;
+inline FieldArray& FieldArray::operator=(FieldArray&&) noexcept = default;
+inline FieldArray::~FieldArray() = default;
 inline bool FieldArray::operator==(const FieldArray& o) const { return items == o.items; }
 
 // Tables nest at most this deep; deeper input is malformed (keeps the decoder's stack bounded).

@@ -29,15 +29,23 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
   const std::string& tag() const { return tag_; }
 
   void deliver(Queue& q, const Delivery& d) override {
-    if (!no_ack_) credit_->in_flight.fetch_add(1);
     link_->loop->post(
         [self = shared_from_this(), q = q.shared_from_this(), d] { self->on_loop(q, d); });
   }
 
+  // The queue picks this consumer for the next delivery exactly when ready() returns true
+  // (it collects a batch under its lock and calls deliver() later), so the channel-wide
+  // credit is taken here, atomically across the channel's queues, not in deliver().
   bool ready() const override {
+    if (link_->congested.load(std::memory_order_relaxed)) return false;
     if (no_ack_) return true;
-    const uint32_t limit = credit_->prefetch.load(std::memory_order_relaxed);
-    return limit == 0 || credit_->in_flight.load(std::memory_order_relaxed) < limit;
+    uint32_t cur = credit_->in_flight.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint32_t limit = credit_->prefetch.load(std::memory_order_relaxed);
+      if (limit != 0 && cur >= limit) return false;
+      if (credit_->in_flight.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed))
+        return true;
+    }
   }
 
   void cancelled() override {
@@ -161,6 +169,12 @@ void channel_closed(AmqpConnection&, Channel& ch) {
   for (auto& [raw, entry] : by_queue) entry.first->reject(entry.second, true);
   ch.tx_publishes.clear();
   ch.tx_acks.clear();
+}
+
+void connection_drained(AmqpConnection& c) {
+  c.for_each_channel([](Channel& ch) {
+    for (auto& [tag, consumer] : ch.consumers) consumer->queue->dispatch();
+  });
 }
 
 void connection_closed(AmqpConnection& c) {

@@ -31,6 +31,8 @@ void publish_complete(AmqpConnection& c, Channel& ch);
 void emit_confirms(AmqpConnection& c, Channel& ch);
 // The channel is closing or closed: release its consumers and unacked deliveries.
 void channel_closed(AmqpConnection& c, Channel& ch);
+// The output queue drained: consumers paused by congestion resume (consume.cc).
+void connection_drained(AmqpConnection& c);
 // The socket is gone.
 void connection_closed(AmqpConnection& c);
 

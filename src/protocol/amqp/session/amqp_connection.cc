@@ -297,6 +297,12 @@ void AmqpConnection::send_content(uint16_t channel, const codec::Method& m, cons
   }
   server_.metrics().delivered.inc();
   maybe_flush();
+  if (conn_.congested()) link_->congested.store(true, std::memory_order_relaxed);
+}
+
+void AmqpConnection::on_drain() {
+  link_->congested.store(false, std::memory_order_relaxed);
+  handlers::connection_drained(*this);
 }
 
 void AmqpConnection::close_connection(uint16_t code, std::string text, uint16_t class_id,

@@ -3,6 +3,7 @@
 // are handled in handlers/ (one file per class). Lives on one event loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -32,6 +33,9 @@ class VirtualHost;
 struct ConnectionLink {
   net::EventLoop* loop = nullptr;
   AmqpConnection* conn = nullptr;
+  // The socket's output queue is above its high watermark: consumers stop taking deliveries
+  // (read from queue threads) until on_drain.
+  std::atomic<bool> congested{false};
 };
 
 class AmqpConnection : public net::ConnectionHandler {
@@ -43,6 +47,7 @@ class AmqpConnection : public net::ConnectionHandler {
 
   size_t on_data(std::span<const uint8_t> data) override;
   void on_closed() override;
+  void on_drain() override;
 
   // --- used by the handlers ---
   ServerContext& server() { return server_; }
@@ -82,6 +87,11 @@ class AmqpConnection : public net::ConnectionHandler {
   void schedule_confirms(uint16_t channel);
 
   Channel* channel(uint16_t id);
+  template <typename F>
+  void for_each_channel(F&& fn) {
+    for (auto& [id, ch] : channels_)
+      if (ch->state == Channel::State::Open) fn(*ch);
+  }
   Channel* open_channel(uint16_t id);  // nullptr if out of range or already open
   void remove_channel(uint16_t id);
   uint16_t channel_max() const { return channel_max_; }
