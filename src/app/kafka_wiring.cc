@@ -6,10 +6,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "app/service.h"
 #include "net/listener.h"
+#include "protocol/kafka/bridge/bus_records.h"
+#include "protocol/kafka/bridge/kafka_bus_sink.h"
 #include "protocol/kafka/groups/group_coordinator.h"
 #include "protocol/kafka/kafka_broker.h"
 
@@ -41,7 +44,18 @@ kafka::KafkaOptions kafka_options(const Config& config) {
 class KafkaService : public Service {
  public:
   explicit KafkaService(const ServiceContext& ctx)
-      : ctx_(ctx), broker_(kafka_options(ctx.config), ctx.loops, ctx.engine, ctx.kv) {}
+      : ctx_(ctx), broker_(kafka_options(ctx.config), ctx.loops, ctx.engine, ctx.kv) {
+    // Cross-protocol bridge (docs/cross-protocol.md).
+    broker_.set_bus_publisher(std::make_shared<kafka::bridge::BusPublisher>(
+        ctx.bus, ctx.config.bridge.kafka_to_mqtt_prefix));
+    std::string error;
+    auto routes = kafka::bridge::TopicMapping::parse(ctx.config.bridge.mqtt_to_kafka, error);
+    if (!routes) throw std::runtime_error("bridge.mqtt_to_kafka: " + error);
+    if (!routes->empty()) {
+      bus_sink_ = std::make_unique<kafka::bridge::KafkaBusSink>(broker_, std::move(*routes));
+      ctx.bus.add_sink(core::Origin::Kafka, bus_sink_.get());
+    }
+  }
   ~KafkaService() override { stop_ticker(); }
 
   void start() override {
@@ -85,6 +99,7 @@ class KafkaService : public Service {
 
   ServiceContext ctx_;
   kafka::KafkaBroker broker_;
+  std::unique_ptr<kafka::bridge::KafkaBusSink> bus_sink_;  // registered with ctx.bus
   std::unique_ptr<net::Listener> listener_;
   std::thread ticker_;
   std::mutex mu_;

@@ -25,6 +25,9 @@ class EventLoopGroup;
 namespace unimq::kafka::groups {
 class GroupCoordinator;
 }
+namespace unimq::kafka::bridge {
+class BusPublisher;
+}
 
 namespace unimq::kafka {
 
@@ -72,6 +75,9 @@ class KafkaBroker {
   ProducerIds& producer_ids() { return producer_ids_; }
   groups::GroupCoordinator& groups() { return *groups_; }
   KafkaMetrics& metrics() { return metrics_; }
+  // Cross-protocol bridge (docs/cross-protocol.md): set once before start(); null = none.
+  void set_bus_publisher(std::shared_ptr<const bridge::BusPublisher> p) { bus_publisher_ = p; }
+  const bridge::BusPublisher* bus_publisher() const { return bus_publisher_.get(); }
   storage::StorageEngine& engine() { return engine_; }
 
   // The partition log, or nullptr if the topic or partition does not exist.
@@ -100,6 +106,7 @@ class KafkaBroker {
   meta::TopicCatalog catalog_;
   ProducerIds producer_ids_;
   std::unique_ptr<groups::GroupCoordinator> groups_;
+  std::shared_ptr<const bridge::BusPublisher> bus_publisher_;
   KafkaMetrics metrics_;
 
   std::mutex partitions_mu_;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/event_loop.h"
+#include "protocol/kafka/bridge/bus_records.h"
 #include "protocol/kafka/codec/generated/produce.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -98,20 +99,28 @@ void handle_produce(RequestContext& ctx) {
         ++pending->outstanding;
         const bool first = bi == 0;
         net::EventLoop* loop = &ctx.loop();
-        log->produce(batches[bi], [pending, loop, ti, pi, first](const ProduceOutcome& o) {
-          loop->post([pending, ti, pi, first, o] {
-            PartResp& r = pending->resp.responses[ti].partition_responses[pi];
-            if (o.error != ErrorCode::kNone) {
-              if (r.error_code == 0) r.error_code = code(o.error);
-            } else if (first) {
-              r.base_offset = o.base_offset;
-              r.log_append_time_ms = o.log_append_time_ms;
-              r.log_start_offset = o.log_start_offset;
-            }
-            if (r.error_code != 0) r.base_offset = -1;
-            finish_one(pending);
-          });
-        });
+        // Records also go to the bus (MQTT/AMQP) once appended: keep a copy only then.
+        std::shared_ptr<std::vector<uint8_t>> bridged;
+        const bridge::BusPublisher* bus = ctx.broker.bus_publisher();
+        if (bus && bus->active())
+          bridged = std::make_shared<std::vector<uint8_t>>(batches[bi].begin(), batches[bi].end());
+        log->produce(batches[bi],
+                     [pending, loop, ti, pi, first, bus, bridged](const ProduceOutcome& o) {
+                       loop->post([pending, ti, pi, first, o, bus, bridged] {
+                         PartResp& r = pending->resp.responses[ti].partition_responses[pi];
+                         if (bridged && o.error == ErrorCode::kNone)
+                           bus->publish(pending->resp.responses[ti].name, *bridged);
+                         if (o.error != ErrorCode::kNone) {
+                           if (r.error_code == 0) r.error_code = code(o.error);
+                         } else if (first) {
+                           r.base_offset = o.base_offset;
+                           r.log_append_time_ms = o.log_append_time_ms;
+                           r.log_start_offset = o.log_start_offset;
+                         }
+                         if (r.error_code != 0) r.base_offset = -1;
+                         finish_one(pending);
+                       });
+                     });
       }
     }
   }

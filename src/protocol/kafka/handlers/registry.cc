@@ -1,6 +1,7 @@
 #include "protocol/kafka/handlers/registry.h"
 
 #include "protocol/kafka/codec/generated/api_table.h"
+#include "protocol/kafka/groups/group_handlers.h"
 
 namespace unimq::kafka {
 
@@ -24,7 +25,17 @@ const HandlerEntry kTable[] = {
     {k::kCreatePartitions, 0, 3, handle_create_partitions},
     {k::kIncrementalAlterConfigs, 0, 1, handle_incremental_alter_configs},
     {k::kDescribeCluster, 0, 1, handle_describe_cluster},
-    // Consumer-group APIs (groups module): add their rows here.
+    // Consumer-group APIs (groups module, protocol/kafka/groups/group_handlers.h).
+    {k::kOffsetCommit, 0, 8, handle_offset_commit},
+    {k::kOffsetFetch, 0, 8, handle_offset_fetch},
+    {k::kFindCoordinator, 0, 4, handle_find_coordinator},
+    {k::kJoinGroup, 0, 9, handle_join_group},
+    {k::kHeartbeat, 0, 4, handle_heartbeat},
+    {k::kLeaveGroup, 0, 5, handle_leave_group},
+    {k::kSyncGroup, 0, 5, handle_sync_group},
+    {k::kDescribeGroups, 0, 5, handle_describe_groups},
+    {k::kListGroups, 0, 4, handle_list_groups},
+    {k::kDeleteGroups, 0, 2, handle_delete_groups},
 };
 }  // namespace
 
