@@ -169,3 +169,44 @@ def test_kcat_balanced_consumer_commits(kafka, topic_name):
         assert tp.offset == 3
     finally:
         c.close()
+
+
+def test_cooperative_sticky_members_share_partitions(kafka, topic_name):
+    """Incremental rebalancing: the second member's arrival takes two join rounds (revoke,
+    then assign) and ends with the partitions split; the first member keeps its share."""
+    topic = create_topic(kafka.bootstrap, topic_name(), partitions=4)
+    group = "coop-" + topic
+    conf = dict(FAST_GROUP, **{"partition.assignment.strategy": "cooperative-sticky"})
+    c1 = consumer(kafka.bootstrap, group, **conf)
+    c2 = consumer(kafka.bootstrap, group, **conf)
+    try:
+        c1.subscribe([topic])
+        poll_until([c1], lambda: assigned(c1) == [0, 1, 2, 3])
+        c2.subscribe([topic])
+        poll_until([c1, c2], lambda: len(assigned(c1)) == 2 and len(assigned(c2)) == 2)
+        assert sorted(assigned(c1) + assigned(c2)) == [0, 1, 2, 3]
+        produce_all(producer(kafka.bootstrap), topic,
+                    [{"value": b"x%d" % p, "partition": p} for p in range(4)])
+        got = []
+        poll_until([c1, c2], lambda: len(got) >= 4, sink=got)
+        assert sorted(m.partition() for m in got) == [0, 1, 2, 3]
+    finally:
+        c1.close()
+        c2.close()
+
+
+def test_static_member_restart_keeps_assignment_without_waiting_for_session_timeout(
+        kafka, topic_name):
+    topic = create_topic(kafka.bootstrap, topic_name(), partitions=2)
+    group = "static-" + topic
+    conf = dict(FAST_GROUP, **{"group.instance.id": "instance-a"})
+    c = consumer(kafka.bootstrap, group, **conf)
+    c.subscribe([topic])
+    poll_until([c], lambda: assigned(c) == [0, 1])
+    c.close()  # a static member does not leave the group on close
+    c = consumer(kafka.bootstrap, group, **conf)
+    try:
+        c.subscribe([topic])
+        poll_until([c], lambda: assigned(c) == [0, 1])
+    finally:
+        c.close()
