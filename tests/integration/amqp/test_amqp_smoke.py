@@ -86,3 +86,22 @@ def test_a_consumer_that_stops_reading_leaves_messages_in_the_queue(raw, amqp_se
         ch.queue_delete(q)
     finally:
         conn.close()
+
+
+def test_shutdown_closes_connections_with_320(amqp_broker_factory, amqp_server):
+    """SIGTERM: every client gets Connection.Close 320 CONNECTION_FORCED before the socket goes,
+    as from RabbitMQ."""
+    from amqp_raw import RawAmqp
+    if amqp_server.kind != "unimq":
+        return
+    b = amqp_broker_factory()
+    r = RawAmqp(b.host, b.amqp_port)
+    try:
+        r.handshake(heartbeat=0)
+        r.open_channel(1)
+        b.proc.send_signal(__import__("signal").SIGTERM)
+        cls, code, text = r.expect_close(timeout=10)
+        assert (cls, code) == (10, 320) and text.startswith("CONNECTION_FORCED")
+    finally:
+        r.close()
+        assert b.stop() == 0
