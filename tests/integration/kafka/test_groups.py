@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from kafka_util import CLIENT_TIMEOUT, admin, consume_n, consumer, kcat, produce_all, producer
+from kafka_util import (CLIENT_TIMEOUT, admin, consume_n, consumer, kcat, node, produce_all,
+                        producer)
 
 FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 300}
 
@@ -210,3 +211,22 @@ def test_static_member_restart_keeps_assignment_without_waiting_for_session_time
         poll_until([c], lambda: assigned(c) == [0, 1])
     finally:
         c.close()
+
+
+def test_kafkajs_group_resumes_from_its_commits(kafka, topic_name):
+    from confluent_kafka import TopicPartition
+    topic = create_topic(kafka.bootstrap, topic_name())
+    group = "js-" + topic
+    p = producer(kafka.bootstrap)
+    produce_all(p, topic, [{"value": b"a%d" % i} for i in range(3)])
+    first = node("groups_kafkajs.js", kafka.bootstrap, topic, group, "3")["consumed"]
+    assert [m["value"] for m in first] == ["a0", "a1", "a2"]
+    c = consumer(kafka.bootstrap, group)
+    try:
+        [tp] = c.committed([TopicPartition(topic, 0)], timeout=CLIENT_TIMEOUT)
+        assert tp.offset == 3
+    finally:
+        c.close()
+    produce_all(p, topic, [{"value": b"b%d" % i} for i in range(2)])
+    second = node("groups_kafkajs.js", kafka.bootstrap, topic, group, "2")["consumed"]
+    assert [m["value"] for m in second] == ["b0", "b1"]
