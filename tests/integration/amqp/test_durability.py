@@ -154,3 +154,39 @@ def test_kill_9_during_concurrent_confirmed_publishing_loses_nothing_confirmed(a
         missing = set(confirmed[q]) - set(bodies)
         assert not missing, "%d of %d confirmed messages lost from %s" % (len(missing), len(confirmed[q]), q)
     conn.close()
+
+
+def test_durable_topology_with_arguments_survives_restart(amqp_broker_factory, name):
+    b = amqp_broker_factory()
+    conn, ch = open_channel(b)
+    src, hx, dlx = name("src"), name("hx"), name("dlx")
+    q, dead, hq = name("q"), name("dead"), name("hq")
+    qargs = {"x-max-length": 2, "x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": "d"}
+    ch.exchange_declare(src, "topic", durable=True)
+    ch.exchange_declare(hx, "headers", durable=True)
+    ch.exchange_declare(dlx, "direct", durable=True)
+    ch.exchange_bind(destination=hx, source=src, routing_key="a.#")  # exchange-to-exchange
+    ch.queue_declare(q, durable=True, arguments=qargs)
+    ch.queue_declare(dead, durable=True)
+    ch.queue_declare(hq, durable=True)
+    ch.queue_bind(q, src, routing_key="a.*")
+    ch.queue_bind(dead, dlx, routing_key="d")
+    ch.queue_bind(hq, hx, arguments={"x-match": "all", "kind": "x"})
+    conn.close()
+    assert b.stop() == 0
+    restart(b)
+
+    conn, ch = open_channel(b)
+    ch.queue_declare(q, durable=True, arguments=qargs)  # same arguments: no 406 after restart
+    with pytest.raises(Closed) as e:
+        conn.channel().queue_declare(q, durable=True, arguments={"x-max-length": 3})
+    assert e.value.reply_code == 406
+    persistent = dict(delivery_mode=2)
+    for i in range(3):  # max-length 2 with drop-head: "0" is dead-lettered
+        ch.basic_publish(src, "a.b", b"%d" % i, pika.BasicProperties(headers={"kind": "x"}, **persistent))
+    ch.basic_publish(src, "a.b.c", b"deep", pika.BasicProperties(headers={"kind": "x"}, **persistent))
+    ch.basic_publish(src, "a.b.c", b"other", pika.BasicProperties(headers={"kind": "y"}, **persistent))
+    assert [body for body, _ in get_all(ch, q)] == [b"1", b"2"]
+    assert [body for body, _ in get_all(ch, dead)] == [b"0"]
+    assert [body for body, _ in get_all(ch, hq)] == [b"0", b"1", b"2", b"deep"]
+    conn.close()

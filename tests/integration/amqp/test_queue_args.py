@@ -175,3 +175,32 @@ def test_x_expires_does_not_remove_a_queue_with_consumers(conn, name):
     conn.process_data_events(time_limit=0.6)
     assert c.queue_declare(q, passive=True).method.consumer_count == 1
     c.queue_delete(q)
+
+
+def test_messages_expire_while_the_consumer_is_busy(conn, name):
+    c = conn.channel()
+    c.confirm_delivery()
+    q = c.queue_declare(name(), auto_delete=True, arguments={"x-message-ttl": 200}).method.queue
+    for i in range(5):
+        c.basic_publish("", q, b"%d" % i)
+    c.basic_qos(prefetch_count=1)
+    got = []
+    c.basic_consume(q, lambda ch, m, p, b: got.append(m), auto_ack=False)
+    wait_for(lambda: got, conn=conn, what="first delivery")
+    conn.process_data_events(time_limit=0.6)  # hold it past the others' TTL
+    c.basic_ack(got[0].delivery_tag)
+    conn.process_data_events(time_limit=0.3)
+    assert len(got) == 1, "expired messages were delivered"
+
+
+def test_requeued_message_keeps_its_original_expiry(conn, name):
+    c = conn.channel()
+    c.confirm_delivery()
+    q = c.queue_declare(name(), auto_delete=True).method.queue
+    c.basic_publish("", q, b"short-lived", pika.BasicProperties(expiration="300"))
+    m, _, _ = c.basic_get(q)
+    assert m is not None
+    conn.process_data_events(time_limit=0.5)
+    c.basic_nack(m.delivery_tag, requeue=True)
+    wait_for(lambda: depth(c, q) == 0, what="requeued message expired")
+    assert c.basic_get(q)[0] is None
