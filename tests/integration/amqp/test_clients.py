@@ -78,3 +78,13 @@ def test_amqp_tools_consume_from_exchange_binding(amqp_server, connect, name):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.skipif(not (NODE_DIR / "node_modules" / "amqplib").is_dir() or not shutil.which("node"),
+                    reason="amqplib not installed (bash scripts/install-deps.sh)")
+def test_amqplib_nack_requeue_and_server_cancel(amqp_server, name):
+    out = subprocess.run(["node", str(NODE_DIR / "amqp_cancel.js"), url(amqp_server), name()],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    s = json.loads(out.stdout.strip().splitlines()[-1])
+    assert s == {"redelivered": True, "cancelled": True, "channelOpen": True}, s
