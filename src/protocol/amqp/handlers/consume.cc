@@ -2,6 +2,9 @@
 // channel or connection gives back to the queues.
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+#include <vector>
+
 #include "net/event_loop.h"
 #include "protocol/amqp/broker/broker.h"
 #include "protocol/amqp/broker/virtual_host.h"
@@ -28,9 +31,17 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
   QueuePtr queue;
   const std::string& tag() const { return tag_; }
 
-  void deliver(Queue& q, const Delivery& d) override {
-    link_->loop->post(
-        [self = shared_from_this(), q = q.shared_from_this(), d] { self->on_loop(q, d); });
+  // Deliveries are batched: the first one of a batch posts a drain to the loop, the rest
+  // only append (no allocation per message once the vectors have grown).
+  void deliver(Queue&, const Delivery& d) override {
+    bool post = false;
+    {
+      std::lock_guard lk(mu_);
+      pending_.push_back(d);
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+    if (post) link_->loop->post([self = shared_from_this()] { self->drain(); });
   }
 
   // The queue picks this consumer for the next delivery exactly when ready() returns true
@@ -69,6 +80,22 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
     return {conn, ch};
   }
 
+  void drain() {
+    {
+      std::lock_guard lk(mu_);
+      draining_.swap(pending_);
+      drain_posted_ = false;
+    }
+    AmqpConnection* conn = link_->conn;
+    if (conn)
+      conn->batch([&] {
+        for (const Delivery& d : draining_) on_loop(queue, d);
+      });
+    else
+      for (const Delivery& d : draining_) on_loop(queue, d);
+    draining_.clear();
+  }
+
   void on_loop(const QueuePtr& q, const Delivery& d) {
     auto [conn, ch] = find();
     if (!ch || !ch->consumers.count(tag_)) {
@@ -95,6 +122,10 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
   std::string tag_;
   bool no_ack_;
   std::shared_ptr<ChannelCredit> credit_;
+  std::mutex mu_;
+  std::vector<Delivery> pending_;   // guarded by mu_
+  bool drain_posted_ = false;       // guarded by mu_
+  std::vector<Delivery> draining_;  // loop thread only
 };
 
 namespace handlers {

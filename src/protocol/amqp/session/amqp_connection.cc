@@ -129,6 +129,7 @@ void AmqpConnection::flush() {
   conn_.send(out_);
   out_.clear();
   last_send_ms_ = now_ms();
+  if (conn_.congested()) link_->congested.store(true, std::memory_order_relaxed);
 }
 
 void AmqpConnection::send_start() {

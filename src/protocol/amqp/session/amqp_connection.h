@@ -67,6 +67,15 @@ class AmqpConnection : public net::ConnectionHandler {
   // Method + content header + body frames (split at frame_max); large bodies are queued
   // without a copy (the message keeps them alive).
   void send_content(uint16_t channel, const codec::Method& m, const MessagePtr& msg);
+  // Runs `fn` with sends batched into one write (for work posted to the loop).
+  template <typename F>
+  void batch(F&& fn) {
+    const bool was = dispatching_;
+    dispatching_ = true;
+    fn();
+    dispatching_ = was;
+    maybe_flush();
+  }
   // Connection-level error (hard error): Connection.Close, ignore input until close-ok.
   void close_connection(uint16_t code, std::string text, uint16_t class_id = 0,
                         uint16_t method_id = 0);
