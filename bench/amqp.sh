@@ -72,7 +72,14 @@ stop_current() {
     sleep 0.1
   done
   if ((PID_IS_GROUP)); then
-    kill -KILL -- "-$PID" 2>/dev/null || true  # beam and the node's private epmd
+    kill -KILL -- "-$PID" 2>/dev/null || true
+    # epmd daemonizes out of the group: find the node's own by its environment.
+    local e
+    for e in $(pgrep -x epmd || true); do
+      if tr '\0' '\n' <"/proc/$e/environ" 2>/dev/null | grep -qx "RABBITMQ_NODENAME=bench-$$@localhost"; then
+        kill -KILL "$e" 2>/dev/null || true
+      fi
+    done
   else
     kill -KILL "$PID" 2>/dev/null || true
   fi

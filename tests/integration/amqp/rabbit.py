@@ -92,12 +92,27 @@ class RabbitMQ:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # stray epmd
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        self._kill_epmd()
         self._log.close()
         self.returncode = 0
         return 0
+
+    def _kill_epmd(self) -> None:
+        """epmd daemonizes out of the node's process group; find ours by its environment."""
+        marker = ("RABBITMQ_NODENAME=%s" % self.node).encode()
+        for pid_dir in Path("/proc").iterdir():
+            if not pid_dir.name.isdigit():
+                continue
+            try:
+                if (pid_dir / "comm").read_text().strip() != "epmd":
+                    continue
+                if marker in (pid_dir / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(pid_dir.name), signal.SIGKILL)
+            except OSError:
+                continue
 
     def log_tail(self, lines: int = 60) -> str:
         text = []
