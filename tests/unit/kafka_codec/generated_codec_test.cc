@@ -152,6 +152,28 @@ TEST(GeneratedCodec, MetadataV12RequestGoldenBytes) {
   EXPECT_FALSE(m2.topics.has_value());
 }
 
+// Captured from `kcat -L -t t1` (librdkafka 2.0.2) through a logging proxy: Metadata v4,
+// header v1 (corr 2, "rdkafka"), topics ["t1"], allow auto creation.
+TEST(GeneratedCodec, MetadataV4RequestFromLibrdkafka) {
+  const auto frame = from_hex("0000001a0003000400000002000772646b61666b61000000010002743101");
+  Reader r(std::span<const uint8_t>(frame).subspan(4));
+  RequestHeader h;
+  ASSERT_TRUE(h.decode(r, 1));
+  EXPECT_EQ(h.request_api_key, 3);
+  EXPECT_EQ(h.request_api_version, 4);
+  EXPECT_EQ(h.correlation_id, 2);
+  MetadataRequest m;
+  ASSERT_TRUE(m.decode(r, 4));
+  EXPECT_EQ(r.remaining(), 0u);
+  ASSERT_TRUE(m.topics && m.topics->size() == 1);
+  EXPECT_EQ((*m.topics)[0].name, "t1");
+  EXPECT_TRUE(m.allow_auto_topic_creation);
+  Writer w;
+  h.encode(w, 1);
+  m.encode(w, 4);
+  EXPECT_EQ(w.flatten(), std::vector<uint8_t>(frame.begin() + 4, frame.end()));
+}
+
 TEST(GeneratedCodec, MetadataResponsePopulatedAcrossVersions) {
   MetadataResponse m;
   m.brokers.push_back({0, "localhost", 9092, std::nullopt});

@@ -41,34 +41,37 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
   storage::BatchHeader h;
   (void)storage::parse_batch_header(batch, h);
   const bool idempotent = h.producer_id >= 0 && h.base_sequence >= 0;
-  std::unique_lock lk(mu_);
-  if (!idempotent) lk.unlock();
+  std::unique_lock order(order_mu_, std::defer_lock);
   if (idempotent) {
-    if (!producer_state_loaded_) load_producer_state_locked();
-    auto c = producers_.check(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count);
+    order.lock();
+    ProducerStateTable::Check c;
+    {
+      std::lock_guard g(state_mu_);
+      if (!producer_state_loaded_) load_producer_state_locked();
+      c = producers_.check(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count);
+    }
     switch (c.verdict) {
       case ProducerStateTable::Verdict::kAppend:
         break;
       case ProducerStateTable::Verdict::kDuplicate:
-        lk.unlock();
+        order.unlock();
         done({ErrorCode::kNone, c.base_offset, -1, stream_->earliest_offset()});
         return;
       case ProducerStateTable::Verdict::kDuplicatePending:
-        lk.unlock();
+        order.unlock();
         done({ErrorCode::kDuplicateSequenceNumber});
         return;
       case ProducerStateTable::Verdict::kOutOfOrder:
-        lk.unlock();
+        order.unlock();
         done({ErrorCode::kOutOfOrderSequenceNumber});
         return;
       case ProducerStateTable::Verdict::kStaleEpoch:
-        lk.unlock();
+        order.unlock();
         done({ErrorCode::kInvalidProducerEpoch});
         return;
     }
   }
-  // Appended under the mutex so offsets follow sequence order. The mutex is recursive: the
-  // callback locks it to record the offset and may run inline (memory backend).
+  // Appended under order_mu_ so offsets follow sequence order (see the header).
   std::vector<uint8_t> copy(batch.begin(), batch.end());
   auto self = shared_from_this();
   auto on_done = [self, h, idempotent, done = std::move(done)](const storage::AppendResult& r) {
@@ -83,7 +86,7 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
                    r.status.message);
     }
     if (idempotent) {
-      std::lock_guard g(self->mu_);
+      std::lock_guard g(self->state_mu_);
       if (r.status.ok())
         self->producers_.completed(h.producer_id, h.producer_epoch, h.base_sequence, r.base_offset);
       else

@@ -48,7 +48,13 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   void wake_waiters();
 
   std::shared_ptr<storage::Stream> stream_;
-  std::recursive_mutex mu_;
+  // order_mu_ is held across the sequence check and the append call, so offsets follow
+  // sequence order; append_batch may block on storage backpressure while holding it.
+  // state_mu_ guards the table and is never held across append_batch: the append callback
+  // (a storage writer thread) takes only state_mu_, so it can never wait for a thread that
+  // waits for it.
+  std::mutex order_mu_;
+  std::mutex state_mu_;
   bool producer_state_loaded_ = false;
   ProducerStateTable producers_;
   std::mutex waiters_mu_;
