@@ -249,3 +249,37 @@ TEST_F(Queues, SingleActiveConsumer) {
 
 }  // namespace
 }  // namespace unimq::amqp::test
+
+namespace unimq::amqp::test {
+namespace {
+
+// ready() may reserve channel-wide credit: the queue calls it only when it will deliver.
+class Reserving : public RecordingConsumer {
+ public:
+  bool ready() const override {
+    if (reserved >= limit) return false;
+    ++reserved;
+    return true;
+  }
+  mutable int reserved = 0;
+  int limit = 3;
+};
+
+TEST(QueueContract, ReadyTrueMeansExactlyOneDelivery) {
+  VirtualHost vh{"/", nullptr, nullptr};
+  auto q = declare(vh, "q");
+  auto a = std::make_shared<Reserving>(), b = std::make_shared<Reserving>();
+  ConsumeOptions o;
+  o.prefetch = 2;  // per-consumer credit runs out before the channel-wide one for `a`
+  ASSERT_TRUE(q->consume(a, o).ok());
+  ASSERT_TRUE(q->consume(b, ConsumeOptions{}).ok());
+  for (int i = 0; i < 10; ++i) vh.publish("", msg(std::to_string(i), "q"));
+  EXPECT_EQ(static_cast<int>(a->bodies().size()), a->reserved);
+  EXPECT_EQ(static_cast<int>(b->bodies().size()), b->reserved);
+  EXPECT_EQ(a->bodies().size(), 2u);
+  EXPECT_EQ(b->bodies().size(), 3u);
+  EXPECT_EQ(q->message_count(), 5u);
+}
+
+}  // namespace
+}  // namespace unimq::amqp::test

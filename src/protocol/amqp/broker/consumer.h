@@ -29,8 +29,11 @@ class Consumer {
   virtual ~Consumer() = default;
   virtual void deliver(Queue& queue, const Delivery& d) = 0;
   // Flow control: false pauses deliveries to this consumer (e.g. its connection's output is
-  // congested); call Queue::dispatch() once ready again. Called with the queue lock held:
-  // must be cheap and must not call into the broker.
+  // congested, or its channel's global prefetch is used up); call Queue::dispatch() once
+  // ready again. Called with the queue lock held: must be cheap and must not call into the
+  // broker. Contract: the queue calls ready() only when the consumer has per-consumer credit
+  // and a message is waiting, and a true answer commits it to deliver exactly one message
+  // to this consumer, so ready() may reserve channel-wide credit atomically.
   virtual bool ready() const { return true; }
   // The server cancelled the consumer (its queue was deleted): send basic.cancel to clients
   // that announced consumer_cancel_notify. Any thread, no broker lock held.
@@ -39,9 +42,9 @@ class Consumer {
 
 // Session recipes:
 //  - basic.qos global=false (per consumer, RabbitMQ's meaning): ConsumeOptions::prefetch.
-//  - basic.qos global=true (per channel): return false from ready() while the channel's
-//    unacked count is at its limit; after acks bring it below, call dispatch() on the queues
-//    the channel consumes from.
+//  - basic.qos global=true (per channel): ready() reserves one unit of the channel's credit
+//    (compare-and-swap below the limit) or returns false; after acks free credit, call
+//    dispatch() on the queues the channel consumes from.
 //  - basic.recover(requeue) / channel close: Queue::reject(unacked ids, requeue=true);
 //    then cancel() each consumer on channel close.
 //  - basic.ack/nack multiple=true: the channel expands delivery tags to entry ids per queue.
