@@ -69,7 +69,8 @@ void handle_metadata(RequestContext& ctx) {
         resp.topics.push_back(describe(*t, o.node_id));
       } else {
         codec::MetadataResponse::MetadataResponseTopic missing;
-        missing.name = rt.name;
+        missing.name = rt.name ? rt.name : std::optional<std::string>(std::string());
+        if (!rt.name && ctx.version >= 12) missing.name.reset();  // nullable from v12 only
         missing.topic_id = rt.topic_id;
         missing.error_code =
             code(rt.name ? ErrorCode::kUnknownTopicOrPartition : ErrorCode::kUnknownTopicId);
