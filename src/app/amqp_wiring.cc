@@ -46,6 +46,16 @@ class AmqpService : public Service {
                  cfg.vhosts);
   }
 
+  // Runs after the loops were joined. Connections that did not finish closing are destroyed
+  // with the loops, later, and still reference the context and the queues: at process exit
+  // those are left alive (leaked) rather than freed under them.
+  ~AmqpService() override {
+    if (server_ && server_->live_connections() > 0) {
+      (void)server_.release();
+      (void)broker_.release();
+    }
+  }
+
   void shutdown() override {
     if (listener_) listener_->stop();
     if (server_) server_->close_all(ctx_.loops, 2000);

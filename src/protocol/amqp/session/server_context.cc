@@ -62,6 +62,11 @@ void ServerContext::remove(AmqpConnection* c) {
   live_.erase(c);
 }
 
+size_t ServerContext::live_connections() {
+  std::lock_guard lk(mu_);
+  return live_.size();
+}
+
 void ServerContext::close_all(net::EventLoopGroup& loops, uint32_t timeout_ms) {
   struct Wait {
     std::mutex mu;

@@ -54,6 +54,7 @@ class ServerContext {
 
   void add(AmqpConnection* c);
   void remove(AmqpConnection* c);
+  size_t live_connections();
   // Sends Connection.Close 320 CONNECTION_FORCED to every connection (each on its own loop)
   // and waits up to `timeout_ms` for the loops to have done so.
   void close_all(net::EventLoopGroup& loops, uint32_t timeout_ms);
