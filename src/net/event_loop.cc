@@ -20,7 +20,12 @@ EventLoop::~EventLoop() {
   impl_->connections.clear();
 }
 
-void EventLoop::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
+void EventLoop::post(std::function<void()> fn) {
+  asio::post(impl_->io, [fn = std::move(fn)] {
+    FlushScope scope;  // e.g. a delivery from another shard: write it before polling again
+    fn();
+  });
+}
 
 bool EventLoop::in_loop() const { return impl_->io.get_executor().running_in_this_thread(); }
 

@@ -32,4 +32,17 @@ struct EventLoop::Impl {
 
 inline asio::io_context& io_of(EventLoop& loop) { return loop.internals().io; }
 
+// Marks one event callback on the current loop thread (a readiness handler, a posted task).
+// Connections that queue output inside it are flushed when the outermost scope ends, so bytes
+// produced by a callback hit the socket before the loop polls again (and before any other
+// ready event is handled), instead of after a posted flush. Without a scope, flushes are
+// posted. Defined in tcp_connection.cc.
+class FlushScope {
+ public:
+  FlushScope();
+  ~FlushScope();
+  FlushScope(const FlushScope&) = delete;
+  FlushScope& operator=(const FlushScope&) = delete;
+};
+
 }  // namespace unimq::net

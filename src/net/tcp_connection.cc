@@ -51,6 +51,14 @@ struct ReadScratch {
 };
 thread_local ReadScratch t_read_scratch;
 
+// Connections waiting for the end of the current FlushScope on this thread (see
+// event_loop_impl.h). The vector keeps its capacity: no allocation per callback.
+struct PendingFlushes {
+  int depth = 0;
+  std::vector<std::pair<std::shared_ptr<TcpConnection>, uint32_t>> conns;  // + epoch
+};
+thread_local PendingFlushes t_pending_flushes;
+
 void append_input(InputBuffer& in, const uint8_t* p, size_t n) {
   while (n > 0) {
     std::span<uint8_t> dst = in.prepare(n);
@@ -145,6 +153,7 @@ void TcpConnection::start_read() {
 }
 
 void TcpConnection::on_readable(asio::error_code ec) {
+  FlushScope scope;  // replies and local deliveries go out before the loop polls again
   reading_ = false;
   // Closing: input (even EOF) no longer matters, the flush finishes the job.
   if (state_ != State::kOpen) return;
@@ -333,14 +342,40 @@ void TcpConnection::give_back_output(std::unique_ptr<Output> o) {
 }
 
 void TcpConnection::schedule_flush() {
-  // One flush per loop turn: every send of the turn joins the same writev.
+  // One flush per callback (or per loop turn outside one): every send joins the same writev.
   if (flush_posted_ || writing_ || rehoming_ || state_ == State::kClosed) return;
   flush_posted_ = true;
-  asio::post(io_of(*loop_), [self = shared_from_this(), e = epoch_.load()] {
-    if (self->epoch_.load() != e) return;  // moved to another loop meanwhile
-    self->flush_posted_ = false;
-    self->flush();
-  });
+  PendingFlushes& pending = t_pending_flushes;
+  if (pending.depth > 0) {
+    pending.conns.emplace_back(shared_from_this(), epoch_.load());
+    return;
+  }
+  asio::post(io_of(*loop_),
+             [self = shared_from_this(), e = epoch_.load()] { self->run_scheduled_flush(e); });
+}
+
+void TcpConnection::run_scheduled_flush(uint32_t epoch) {
+  if (epoch_.load() != epoch) return;  // moved to another loop meanwhile
+  flush_posted_ = false;
+  flush();
+}
+
+FlushScope::FlushScope() { ++t_pending_flushes.depth; }
+
+FlushScope::~FlushScope() {
+  PendingFlushes& pending = t_pending_flushes;
+  if (pending.depth > 1) {
+    --pending.depth;
+    return;
+  }
+  // Still counted as inside the scope: a flush that closes a connection can make its handler
+  // send on others (e.g. a will), which then join this list and are flushed here too.
+  for (size_t i = 0; i < pending.conns.size(); ++i) {
+    auto [conn, epoch] = std::move(pending.conns[i]);
+    conn->run_scheduled_flush(epoch);
+  }
+  pending.conns.clear();
+  --pending.depth;
 }
 
 void TcpConnection::flush() {

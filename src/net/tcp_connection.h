@@ -22,6 +22,8 @@
 
 namespace unimq::net {
 
+class FlushScope;
+
 class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
  public:
   // Bound to the io_context's own executor: 8 bytes instead of any_io_executor's 56, in the
@@ -61,6 +63,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   uint64_t id() const override { return id_; }
 
  private:
+  friend class FlushScope;
   enum class State : uint8_t { kOpen, kClosing, kClosed };
   // Output queue. Allocated on the first send and given back to a per-loop pool once all is
   // written, so an idle connection holds no output memory.
@@ -94,6 +97,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void on_readable(asio::error_code ec);
   void read_into_input(asio::error_code& ec);  // appends one read_some to input_
   void schedule_flush();
+  void run_scheduled_flush(uint32_t epoch);  // the flush schedule_flush() asked for
   void flush();
   void start_write();
   void on_write(const asio::error_code& ec, size_t n);
