@@ -37,8 +37,7 @@ MqttConnection::MqttConnection(MqttBroker& broker, net::Connection& conn)
     : broker_(broker),
       conn_(conn),
       generation_(++g_generation),
-      last_rx_(std::chrono::steady_clock::now()),
-      alive_(std::make_shared<bool>(true)) {
+      last_rx_(std::chrono::steady_clock::now()) {
   timer_ = std::make_unique<net::Timer>(conn_.loop());
   timer_->arm(std::chrono::milliseconds(broker_.options().connect_timeout_ms), [this] {
     if (state_ != State::AwaitConnect) return;
@@ -259,7 +258,13 @@ void MqttConnection::on_closed() {
   counted_ = false;
   state_ = State::Closing;
   if (session_) session_closed(!normal_disconnect_);
+  closed_ = true;
   alive_.reset();
+}
+
+std::weak_ptr<bool> MqttConnection::alive_token() {
+  if (!alive_ && !closed_) alive_ = std::make_shared<bool>(true);
+  return alive_;
 }
 
 void MqttConnection::session_closed(bool send_will) {

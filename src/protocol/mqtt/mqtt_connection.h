@@ -20,6 +20,7 @@
 #include "protocol/mqtt/codec/decoder.h"
 #include "protocol/mqtt/codec/packet.h"
 #include "protocol/mqtt/delivery.h"
+#include "protocol/mqtt/lazy.h"
 #include "protocol/mqtt/session/session.h"
 
 namespace unimq::mqtt {
@@ -116,11 +117,15 @@ class MqttConnection : public net::ConnectionHandler {
   uint16_t client_receive_max_ = 65535;
   uint32_t client_max_packet_ = 0;  // 0 = no limit
   uint16_t client_alias_max_ = 0;
-  std::unordered_map<uint16_t, std::string> inbound_aliases_;
+  Lazy<std::unordered_map<uint16_t, std::string>> inbound_aliases_;  // v5 clients using aliases
   // Allocated by the first alias we assign (v5 clients that accept aliases only).
   std::unique_ptr<std::unordered_map<std::string, uint16_t>> outbound_aliases_;
 
-  std::shared_ptr<bool> alive_;  // lets posted callbacks know this handler still exists
+  // Lets posted callbacks know this handler still exists: hand out alive_token(). Created by
+  // the first callback that needs it (an idle client never does), dropped by on_closed.
+  std::weak_ptr<bool> alive_token();
+  std::shared_ptr<bool> alive_;
+  bool closed_ = false;
 };
 
 }  // namespace unimq::mqtt

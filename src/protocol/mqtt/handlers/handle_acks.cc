@@ -14,7 +14,7 @@ void MqttConnection::handle_pubrec(const Ack& a) {
 }
 
 void MqttConnection::handle_pubrel(const Ack& a) {
-  bool known = session_->inbound_qos2.erase(a.packet_id) > 0;
+  bool known = session_->inbound_qos2->erase(a.packet_id) > 0;
   send_ack(PacketType::Pubcomp, a.packet_id,
            known ? reason::Success : reason::PacketIdentifierNotFound);
 }

@@ -49,11 +49,11 @@ std::optional<std::string> MqttConnection::resolve_topic_alias(Publish& p) {
     return std::nullopt;
   }
   if (!p.topic.empty()) {
-    inbound_aliases_[alias] = p.topic;
+    (*inbound_aliases_)[alias] = p.topic;
     return std::move(p.topic);
   }
-  auto it = inbound_aliases_.find(alias);
-  if (it == inbound_aliases_.end()) {
+  auto it = inbound_aliases_->find(alias);
+  if (it == inbound_aliases_->end()) {
     fail(reason::ProtocolError, "unknown topic alias " + std::to_string(alias));
     return std::nullopt;
   }
@@ -106,9 +106,9 @@ void MqttConnection::handle_publish(Publish& p) {
     }
   } else if (p.qos > 0 && broker_.store() && broker_.persistent_sessions.load() > 0) {
     // Some session may need this after a restart: acknowledge only once it is journaled.
-    if (p.qos == 2) session_->inbound_qos2.insert(p.packet_id);
-    return publish_journaled(build_message(p, std::move(*topic), session_->id(), client_id_),
-                             p.qos, p.packet_id);
+    if (p.qos == 2) session_->inbound_qos2->insert(p.packet_id);
+    return publish_journaled(build_message(p, std::move(*topic), session_->id(), client_id_), p.qos,
+                             p.packet_id);
   } else {
     shard.route(build_message(p, std::move(*topic), session_->id(), client_id_));
   }
@@ -116,7 +116,7 @@ void MqttConnection::handle_publish(Publish& p) {
   if (p.qos == 1) {
     send_ack(PacketType::Puback, p.packet_id, ack_reason);
   } else if (p.qos == 2) {
-    if (ack_reason < 0x80) session_->inbound_qos2.insert(p.packet_id);
+    if (ack_reason < 0x80) session_->inbound_qos2->insert(p.packet_id);
     send_ack(PacketType::Pubrec, p.packet_id, ack_reason);
   }
 }
@@ -124,15 +124,16 @@ void MqttConnection::handle_publish(Publish& p) {
 void MqttConnection::publish_journaled(std::shared_ptr<core::Message> msg, uint8_t qos,
                                        uint16_t packet_id) {
   Shard* shard = &session_->shard();
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = alive_token();
   broker_.store()->append(
-      shard->index(), *msg, [this, shard, alive, msg, qos, packet_id](const storage::AppendResult& r) {
+      shard->index(), *msg,
+      [this, shard, alive, msg, qos, packet_id](const storage::AppendResult& r) {
         shard->loop().post([this, shard, alive, msg, qos, packet_id, r] {
           bool live = !alive.expired() && session_;
           if (!r.status.ok()) {
             spdlog::error("client_id={} journal append failed: {}", client_id_, r.status.message);
             if (!live) return;
-            if (qos == 2) session_->inbound_qos2.erase(packet_id);
+            if (qos == 2) session_->inbound_qos2->erase(packet_id);
             // 3.1.1 has no negative acknowledgement: closing makes the client resend.
             if (version_ != Version::V5) return fail(reason::UnspecifiedError, "storage error");
             return send_ack(qos == 1 ? PacketType::Puback : PacketType::Pubrec, packet_id,

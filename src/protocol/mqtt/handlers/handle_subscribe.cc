@@ -36,8 +36,8 @@ Properties MqttConnection::suback_properties(const std::vector<uint8_t>& codes) 
 
 void MqttConnection::handle_subscribe(Subscribe& s) {
   const MqttOptions& o = broker_.options();
-  uint32_t sub_id = s.props.subscription_identifiers.empty() ? 0
-                                                             : s.props.subscription_identifiers[0];
+  uint32_t sub_id =
+      s.props.subscription_identifiers.empty() ? 0 : s.props.subscription_identifiers[0];
   const uint8_t invalid = version_ == Version::V5 ? reason::TopicFilterInvalid : 0x80;
   std::vector<uint8_t> codes;
   std::vector<SessionSubscriptionRequest> accepted;
@@ -76,7 +76,7 @@ void MqttConnection::handle_subscribe(Subscribe& s) {
     return send(Suback{s.packet_id, suback_properties(codes), std::move(codes)});
   }
   core::SubscriberRef who{session_->id(), session_->shard().index()};
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = alive_token();
   auto subs = std::make_shared<std::vector<SessionSubscriptionRequest>>(std::move(accepted));
   broker_.for_each_shard(
       [who, subs](Shard& sh) {

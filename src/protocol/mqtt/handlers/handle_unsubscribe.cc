@@ -24,7 +24,7 @@ void MqttConnection::handle_unsubscribe(Unsubscribe& u) {
   if (version_ != Version::V5) codes.clear();
   if (removed->empty()) return send(Unsuback{u.packet_id, {}, std::move(codes)});
   core::SubscriberRef who{session_->id(), session_->shard().index()};
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = alive_token();
   broker_.for_each_shard(
       [who, removed](Shard& sh) {
         for (auto& r : *removed) sh.index_replica().remove(r.filter, r.group, who);

@@ -20,7 +20,11 @@ Session::~Session() {
 }
 
 void Session::attach(MqttConnection* conn) { conn_ = conn; }
-void Session::detach() { conn_ = nullptr; }
+void Session::detach() {
+  conn_ = nullptr;
+  inflight_.release_if_empty();
+  inbound_qos2.release_if_empty();
+}
 
 uint16_t Session::next_packet_id() {
   // Inflight never exceeds 65535 entries (send_window <= 65535), so a free id exists.
@@ -33,8 +37,8 @@ uint16_t Session::next_packet_id() {
 
 void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
                       const std::vector<uint32_t>& subscription_ids) {
-  Outbound out{msg, qos, retain, subscription_ids, msg->journal_stream,
-               qos > 0 ? msg->journal_offset : -1};
+  Outbound out{
+      msg, qos, retain, subscription_ids, msg->journal_stream, qos > 0 ? msg->journal_offset : -1};
   if (msg->journal_offset >= 0) note_seen(msg->journal_stream, msg->journal_offset + 1);
   track(out);
   if (conn_ && !queue_) {
@@ -86,7 +90,7 @@ bool Session::send_now(Outbound& out) {
     untrack(out);
     return true;
   }
-  inflight_.emplace(pid, InflightMessage{std::move(out), false, ++send_seq_});
+  inflight_->emplace(pid, InflightMessage{std::move(out), false, ++send_seq_});
   m.inflight.add(1);
   return true;
 }
@@ -106,10 +110,10 @@ void Session::resend_inflight() {
   if (!conn_) return;
   std::vector<std::pair<uint64_t, uint16_t>> order;
   order.reserve(inflight_.size());
-  for (auto& [pid, e] : inflight_) order.emplace_back(e.seq, pid);
+  for (auto& [pid, e] : *inflight_) order.emplace_back(e.seq, pid);
   std::sort(order.begin(), order.end());
   for (auto& [seq, pid] : order) {
-    auto& e = inflight_[pid];
+    auto& e = (*inflight_)[pid];
     if (e.released) {
       conn_->send(Ack{PacketType::Pubrel, pid, 0, {}});
     } else {
@@ -119,15 +123,15 @@ void Session::resend_inflight() {
 }
 
 void Session::on_puback(uint16_t packet_id) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || it->second.out.qos != 1) return;
+  auto it = inflight_->find(packet_id);
+  if (it == inflight_->end() || it->second.out.qos != 1) return;
   erase_inflight(it);
   pump();
 }
 
 void Session::erase_inflight(std::unordered_map<uint16_t, InflightMessage>::iterator it) {
   untrack(it->second.out);
-  inflight_.erase(it);
+  inflight_->erase(it);
   shard_.broker().metrics().inflight.sub(1);
 }
 
@@ -179,8 +183,8 @@ core::MessagePtr Session::stored_will() const {
 }
 
 bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || it->second.out.qos != 2) return false;
+  auto it = inflight_->find(packet_id);
+  if (it == inflight_->end() || it->second.out.qos != 2) return false;
   if (reason >= 0x80) {  // the receiver refused it: the flow ends here
     erase_inflight(it);
     pump();
@@ -192,8 +196,8 @@ bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
 }
 
 void Session::on_pubcomp(uint16_t packet_id) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || !it->second.released) return;
+  auto it = inflight_->find(packet_id);
+  if (it == inflight_->end() || !it->second.released) return;
   erase_inflight(it);
   pump();
 }

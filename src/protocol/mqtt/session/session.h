@@ -9,8 +9,8 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +22,7 @@
 #include "net/timer.h"
 #include "protocol/mqtt/codec/packet.h"
 #include "protocol/mqtt/delivery.h"
+#include "protocol/mqtt/lazy.h"
 
 namespace unimq::mqtt {
 
@@ -102,7 +103,7 @@ class Session {
   uint16_t keep_alive = 0;
   int64_t connected_at_ms = 0;
   std::map<std::string, SessionSubscription> subscriptions;  // keyed by the full filter
-  std::unordered_set<uint16_t> inbound_qos2;                 // awaiting PUBREL
+  Lazy<std::unordered_set<uint16_t>> inbound_qos2;           // awaiting PUBREL
   size_t inflight_count() const { return inflight_.size(); }
   size_t queued_count() const { return queue_ ? queue_->size() : 0; }
   uint16_t send_window = 65535;  // min(client receive maximum, server max_inflight)
@@ -119,7 +120,7 @@ class Session {
   uint64_t id_;
   std::string client_id_;
   MqttConnection* conn_ = nullptr;
-  std::unordered_map<uint16_t, InflightMessage> inflight_;
+  Lazy<std::unordered_map<uint16_t, InflightMessage>> inflight_;  // first QoS 1/2 send
   // Non-null only while messages are queued: an empty std::deque still holds ~600 bytes and
   // most sessions never queue anything.
   std::unique_ptr<std::deque<Outbound>> queue_;
