@@ -56,10 +56,17 @@ void Shard::end_session(Session& s) {
   by_id_.erase(id);
   auto it = sessions_.find(s.client_id());
   if (it == sessions_.end() || it->second.get() != &s) return;
-  // Destroy later: we may be inside one of the session's own timer callbacks.
-  std::shared_ptr<Session> doomed(it->second.release());
+  // Destroy later: we may be inside one of the session's own timer callbacks. The shard keeps
+  // it meanwhile (a posted task owning it would, if the loop stops first, destroy it from the
+  // io_context's destructor, after the broker the session's destructor reports to).
+  ended_.push_back(std::move(it->second));
   sessions_.erase(it);
-  loop_.post([doomed] {});
+  if (ended_.size() == 1) {  // one cleanup task per batch of ended sessions
+    loop_.post([this] {
+      auto doomed = std::move(ended_);
+      ended_.clear();
+    });
+  }
 }
 
 void Shard::route(const core::MessagePtr& msg) {

@@ -75,6 +75,7 @@ class Shard {
   core::SubscriptionIndex subs_;
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
   std::unordered_map<uint64_t, Session*> by_id_;
+  std::vector<std::unique_ptr<Session>> ended_;  // destroyed by a task posted by end_session
   std::vector<core::Match> match_scratch_;
   std::vector<std::vector<Delivery>> outbox_;  // per target shard, reused across publishes
   std::unordered_map<uint64_t, std::unique_ptr<net::Timer>> delayed_;
