@@ -265,9 +265,14 @@ int run_consume(const Options& o) {
 
 int run_e2e(const Options& o) {
   if (o.rate <= 0) usage("e2e needs --rate");
-  // Make sure the topic exists (auto-create on metadata) before the consumer looks it up.
   ProduceState st;
   rd_kafka_t* prod = make_producer(o, &st);
+  // One record first: the producer's metadata request creates the topic (consumers do not
+  // auto-create), and the consumer then starts at its end.
+  int64_t zero = 0;
+  rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_VALUE(&zero, sizeof zero),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  rd_kafka_flush(prod, 10000);
   rd_kafka_t* cons = make_consumer(o, RD_KAFKA_OFFSET_END);
   std::atomic<bool> done{false};
   Samples e2e;

@@ -1,0 +1,121 @@
+"""Topic administration through confluent_kafka's AdminClient and kafka-python's
+KafkaAdminClient, topic configs, and ListOffsets by timestamp."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import ConfigResource, NewPartitions, NewTopic
+
+from kafka_util import admin, consumer, create_topic, produce_all, producer, wait_until
+
+TIMEOUT = 10
+
+
+def partitions_of(bootstrap, topic):
+    md = admin(bootstrap).list_topics(topic=None, timeout=TIMEOUT)
+    t = md.topics.get(topic)
+    return None if t is None or t.error is not None else len(t.partitions)
+
+
+def test_confluent_create_describe_grow_delete(kafka, topic_name):
+    a = admin(kafka.bootstrap)
+    t = topic_name()
+    a.create_topics([NewTopic(t, num_partitions=3, replication_factor=1)])[t].result(TIMEOUT)
+    assert partitions_of(kafka.bootstrap, t) == 3
+
+    with pytest.raises(KafkaException) as e:  # TOPIC_ALREADY_EXISTS
+        a.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)])[t].result(TIMEOUT)
+    assert e.value.args[0].code() == 36
+
+    a.create_partitions([NewPartitions(t, 5)])[t].result(TIMEOUT)
+    assert partitions_of(kafka.bootstrap, t) == 5
+    # the new partitions take records
+    d = produce_all(producer(kafka.bootstrap), t, [{"value": b"p4", "partition": 4}])
+    assert (d[0].partition(), d[0].offset()) == (4, 0)
+
+    a.delete_topics([t], operation_timeout=TIMEOUT)[t].result(TIMEOUT)
+    wait_until(lambda: partitions_of(kafka.bootstrap, t) is None, TIMEOUT, msg="topic gone from Metadata")
+    with pytest.raises(KafkaException) as e:  # UNKNOWN_TOPIC_OR_PARTITION
+        a.delete_topics([t], operation_timeout=TIMEOUT)[t].result(TIMEOUT)
+    assert e.value.args[0].code() == 3
+
+
+def test_deleted_topic_recreated_empty(kafka_factory, topic_name):
+    k = kafka_factory("kafka.auto_create_topics=false")
+    t = create_topic(k.bootstrap, topic_name())
+    produce_all(producer(k.bootstrap), t, [{"value": b"old"}])
+    admin(k.bootstrap).delete_topics([t], operation_timeout=TIMEOUT)[t].result(TIMEOUT)
+    wait_until(lambda: partitions_of(k.bootstrap, t) is None, TIMEOUT, msg="topic deleted")
+    create_topic(k.bootstrap, t)
+    c = consumer(k.bootstrap)
+    lo, hi = c.get_watermark_offsets(TopicPartition(t, 0), timeout=TIMEOUT)
+    c.close()
+    assert hi - lo == 0, "recreated topic still holds %d old records" % (hi - lo)
+
+
+def test_kafka_python_admin(kafka, topic_name):
+    from kafka.admin import KafkaAdminClient, NewPartitions as KNewPartitions, NewTopic as KNewTopic
+    a = KafkaAdminClient(bootstrap_servers=kafka.bootstrap, request_timeout_ms=TIMEOUT * 1000)
+    t1, t2 = topic_name("a"), topic_name("b")
+    a.create_topics([KNewTopic(t1, 2, 1), KNewTopic(t2, 1, 1)])
+    assert {t1, t2} <= set(a.list_topics())
+    assert partitions_of(kafka.bootstrap, t1) == 2
+    a.create_partitions({t2: KNewPartitions(total_count=4)})
+    assert partitions_of(kafka.bootstrap, t2) == 4
+    a.delete_topics([t1])
+    wait_until(lambda: t1 not in a.list_topics(), TIMEOUT, msg="topic deleted")
+    assert t2 in a.list_topics()
+    a.close()
+
+
+def describe(a, topic):
+    r = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    return a.describe_configs([r])[r].result(TIMEOUT)
+
+
+def test_describe_and_alter_retention(kafka, topic_name):
+    a = admin(kafka.bootstrap)
+    t = create_topic(kafka.bootstrap, topic_name(), config={"retention.ms": "86400000"})
+    cfg = describe(a, t)
+    assert cfg["retention.ms"].value == "86400000"
+    assert "cleanup.policy" in cfg  # the usual topic configs are listed
+    a.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, t, set_config={"retention.ms": "3600000"})]
+                    )[ConfigResource(ConfigResource.Type.TOPIC, t)].result(TIMEOUT)
+    assert describe(a, t)["retention.ms"].value == "3600000"
+
+
+def test_kafka_python_describe_configs(kafka, topic_name):
+    from kafka.admin import ConfigResource as KConfigResource, ConfigResourceType, KafkaAdminClient
+    t = create_topic(kafka.bootstrap, topic_name(), config={"retention.ms": "7200000"})
+    a = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    (resp,) = a.describe_configs([KConfigResource(ConfigResourceType.TOPIC, t)])
+    a.close()
+    (res,) = resp.resources
+    assert res[0] == 0, "describe_configs error %r" % (res,)
+    entries = {e[0]: e[1] for e in res[4]}
+    assert entries["retention.ms"] == "7200000"
+
+
+def test_offsets_for_times(kafka, topic_name):
+    t = create_topic(kafka.bootstrap, topic_name())
+    base = int(time.time() * 1000) - 60000
+    produce_all(producer(kafka.bootstrap), t, [{"value": b"%d" % i, "timestamp": base + 1000 * i}
+                                               for i in range(10)])
+    c = consumer(kafka.bootstrap)
+    q = [TopicPartition(t, 0, base - 5000),   # before everything -> first record
+         ]
+    assert c.offsets_for_times(q, timeout=TIMEOUT)[0].offset == 0
+    assert c.offsets_for_times([TopicPartition(t, 0, base + 4000)], timeout=TIMEOUT)[0].offset == 4
+    assert c.offsets_for_times([TopicPartition(t, 0, base + 4500)], timeout=TIMEOUT)[0].offset == 5
+    # later than every record: no offset (-1)
+    assert c.offsets_for_times([TopicPartition(t, 0, base + 60000)], timeout=TIMEOUT)[0].offset == -1
+    c.close()
+
+    from kafka import KafkaConsumer
+    from kafka import TopicPartition as KTP
+    kc = KafkaConsumer(bootstrap_servers=kafka.bootstrap)
+    r = kc.offsets_for_times({KTP(t, 0): base + 7000})
+    kc.close()
+    assert (r[KTP(t, 0)].offset, r[KTP(t, 0)].timestamp) == (7, base + 7000)
