@@ -64,8 +64,9 @@ def admin(bootstrap: str, **conf):
 def create_topic(bootstrap: str, name: str, partitions: int = 1, config: Optional[dict] = None) -> str:
     """CreateTopics through the admin client; waits for the answer (raises on error)."""
     from confluent_kafka.admin import NewTopic
-    fs = admin(bootstrap).create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
-                                                  config=config or {})], operation_timeout=CLIENT_TIMEOUT)
+    a = admin(bootstrap)  # keep the handle alive until the answer (else: _DESTROY)
+    fs = a.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})],
+                         operation_timeout=CLIENT_TIMEOUT)
     fs[name].result(CLIENT_TIMEOUT)
     return name
 
@@ -116,10 +117,15 @@ def consume_n(c, n: int, timeout: float = CLIENT_TIMEOUT) -> List:
 
 
 def consume_topic(bootstrap: str, topic: str, n: int, timeout: float = CLIENT_TIMEOUT, **conf) -> List:
-    """Subscribes a fresh consumer (earliest) and reads n messages."""
+    """A fresh consumer assigned every partition of topic from the beginning (no consumer
+    group involved) reads n messages, in partition then offset order when one partition."""
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
     c = consumer(bootstrap, **conf)
     try:
-        c.subscribe([topic])
+        md = c.list_topics(topic, timeout=timeout)
+        parts = sorted(md.topics[topic].partitions)
+        assert parts, "topic %s has no partitions" % topic
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
         return consume_n(c, n, timeout)
     finally:
         c.close()

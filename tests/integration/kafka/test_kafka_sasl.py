@@ -46,8 +46,9 @@ def test_plain_wrong_password_fails(secured):
     a = admin(secured.bootstrap, error_cb=errors.append, **sasl("alice", "wrong"))
     with pytest.raises(KafkaException):
         a.list_topics(timeout=3)
-    wait_until(lambda: any(e.code() == KafkaError._AUTHENTICATION for e in errors), 5,
-               msg="an authentication error")
+    # error_cb runs from poll()
+    wait_until(lambda: a.poll(0.1) is not None and any(e.code() == KafkaError._AUTHENTICATION for e in errors),
+               5, msg="an authentication error")
 
 
 def test_raw_sasl_exchange(secured):
