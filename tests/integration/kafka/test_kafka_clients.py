@@ -52,7 +52,6 @@ def test_kcat_round_trip(kafka, topic_name):
     assert out.decode().splitlines() == ["%d key%d=payload %d" % (i, i, i) for i in range(20)]
 
 
-@pytest.mark.xfail(strict=True, reason="kafkajs consumes through a consumer group; groups are not served yet")
 def test_kafkajs_round_trip_and_cross_client(kafka, topic_name):
     """kafkajs produces (keys, headers) and consumes in a group; librdkafka reads what kafkajs
     wrote and kafkajs reads what librdkafka wrote."""
@@ -114,11 +113,9 @@ def test_acks_zero_sends_no_response_and_stores(kafka, topic_name):
 
 
 @pytest.mark.parametrize("start", ["committed", "out_of_range"])
-def test_auto_offset_reset_earliest_and_latest(kafka, topic_name, start, request):
+def test_auto_offset_reset_earliest_and_latest(kafka, topic_name, start):
     """auto.offset.reset decides where a consumer starts when it has no committed offset
     (group member) or its offset is out of range (the broker answers OFFSET_OUT_OF_RANGE)."""
-    if start == "committed":  # librdkafka asks the group coordinator for the committed offset
-        request.applymarker(pytest.mark.xfail(strict=True, reason="OffsetFetch / group coordinator not served yet"))
     t = create_topic(kafka.bootstrap, topic_name())
     p = producer(kafka.bootstrap)
     produce_all(p, t, [{"value": b"old%d" % i} for i in range(5)])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
 from confluent_kafka import TopicPartition
 
 from kafka_util import consumer, create_topic, produce_all, producer
@@ -39,7 +38,6 @@ def parts(c):
     return {tp.partition for tp in c.assignment()}
 
 
-@pytest.mark.xfail(strict=True, reason="consumer groups (FindCoordinator/JoinGroup/SyncGroup/OffsetCommit) not served yet")
 def test_two_members_rebalance_and_resume_from_commits(kafka, topic_name):
     t = create_topic(kafka.bootstrap, topic_name(), partitions=PARTS)
     group = "grp-" + uuid.uuid4().hex[:8]
