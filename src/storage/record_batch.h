@@ -63,6 +63,8 @@ void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 void encode_batch(std::span<const AppendRecord> records, int64_t now_ms,
                   std::vector<uint8_t>& out);
 // Decodes the records of one batch, decompressing gzip/snappy/lz4/zstd batches.
-Status decode_batch(std::span<const uint8_t> batch, std::vector<Record>& out);
+// check_crc = false skips the CRC32C (for a batch validated moments ago, e.g. on append).
+Status decode_batch(std::span<const uint8_t> batch, std::vector<Record>& out,
+                    bool check_crc = true);
 
 }  // namespace unimq::storage

@@ -230,6 +230,20 @@ TEST(RecordBatch, FlaggedCompressedWithPlainRecordsIsRejected) {
   }
 }
 
+TEST(RecordBatch, DecodeCanSkipTheCrcOfAValidatedBatch) {
+  AppendRecord r;
+  r.value = "x";
+  std::vector<uint8_t> b = encode({r});
+  b[17] ^= 0xff;  // wrong CRC
+  std::vector<Record> out;
+  EXPECT_EQ(decode_batch(b, out).code, Errc::CorruptBatch);
+  ASSERT_TRUE(decode_batch(b, out, /*check_crc=*/false).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].value, "x");
+  b.push_back(0);  // lengths are still checked
+  EXPECT_EQ(decode_batch(b, out, false).code, Errc::CorruptBatch);
+}
+
 TEST(RecordBatch, LogAppendTimeUsesMaxTimestamp) {
   AppendRecord r;
   r.value = "x";

@@ -12,7 +12,8 @@ storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
                               std::string_view kafka_topic, std::span<const uint8_t> batch) {
   if (prefix.empty() || !bus.has_sinks_besides(core::Origin::Kafka)) return storage::Status::Ok();
   std::vector<storage::Record> records;
-  storage::Status st = storage::decode_batch(batch, records);
+  // Produce validated the batch (CRC included) before appending it.
+  storage::Status st = storage::decode_batch(batch, records, /*check_crc=*/false);
   if (!st.ok()) return st;
   std::string topic;
   topic.reserve(prefix.size() + kafka_topic.size());

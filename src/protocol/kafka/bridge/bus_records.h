@@ -15,7 +15,8 @@ namespace unimq::kafka::bridge {
 
 // Kafka -> bus: decodes one produced batch (decompressing it) and publishes each record as a
 // Message on "<prefix><kafka_topic>": key -> key, headers -> user properties, timestamp,
-// value -> payload. Skips when the prefix is empty or no other protocol listens.
+// value -> payload. Skips when the prefix is empty or no other protocol listens. The batch
+// must have been validated (appended): its CRC is not checked again.
 storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
                               std::string_view kafka_topic, std::span<const uint8_t> batch);
 
