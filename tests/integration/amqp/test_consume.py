@@ -303,3 +303,15 @@ def test_single_active_consumer(conn, name):
     wait_for(lambda: b, conn=conn, what="delivery to the next consumer")
     assert b == [b"4"]
     c.queue_delete(q)
+
+
+def test_delivery_tags_count_per_channel_across_get_and_consume(conn, filled):
+    q = filled(3)
+    c = conn.channel()
+    m, _, _ = c.basic_get(q)
+    assert m.delivery_tag == 1
+    got = collect(conn, c, q, 2, auto_ack=False)
+    assert [x[0].delivery_tag for x in got] == [2, 3]
+    c.basic_ack(3, multiple=True)
+    other = conn.channel()
+    assert other.basic_get(q)[0] is None  # all three settled

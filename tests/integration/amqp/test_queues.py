@@ -157,3 +157,12 @@ def test_amq_prefixed_queue_name_is_refused_403(conn):
     with pytest.raises(Closed) as e:
         c.queue_declare("amq.reserved-name")
     assert e.value.reply_code == 403
+
+
+def test_exclusive_queue_is_usable_from_other_channels_of_the_owner(conn, name):
+    c1, c2 = conn.channel(), conn.channel()
+    q = c1.queue_declare(name(), exclusive=True).method.queue
+    c2.queue_declare(q, passive=True)
+    c2.confirm_delivery()
+    c2.basic_publish("", q, b"mine")
+    assert drain(c2, q) == [b"mine"]
