@@ -106,12 +106,14 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
       }
       return;
     }
-    codec::BasicDeliver m;
-    m.consumer_tag = tag_;
+    // One reused method struct: the strings keep their capacity, so no allocation per
+    // delivery once warmed up.
+    codec::BasicDeliver& m = deliver_;
+    if (m.consumer_tag.empty()) m.consumer_tag = tag_;
     m.delivery_tag = ch->next_delivery_tag++;
     m.redelivered = d.redelivered;
-    m.exchange = d.message->exchange;
-    m.routing_key = d.message->routing_key;
+    m.exchange.assign(d.message->exchange);
+    m.routing_key.assign(d.message->routing_key);
     if (!no_ack_) ch->unacked[m.delivery_tag] = {q, d.id};
     conn->send_content(ch->id, m, d.message);
   }
@@ -126,6 +128,7 @@ class ChannelConsumer : public Consumer, public std::enable_shared_from_this<Cha
   std::vector<Delivery> pending_;   // guarded by mu_
   bool drain_posted_ = false;       // guarded by mu_
   std::vector<Delivery> draining_;  // loop thread only
+  codec::BasicDeliver deliver_;     // loop thread only
 };
 
 namespace handlers {

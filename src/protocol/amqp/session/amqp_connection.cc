@@ -268,8 +268,7 @@ void AmqpConnection::content_complete(Channel& ch) {
   handlers::publish_complete(*this, ch);
 }
 
-void AmqpConnection::send_content(uint16_t channel, const codec::Method& m, const MessagePtr& msg) {
-  codec::encode_method_frame(out_, channel, m);
+void AmqpConnection::send_content_frames(uint16_t channel, const MessagePtr& msg) {
   {
     codec::Writer w(out_);
     codec::write_frame_header(w, FrameType::Header, channel,

@@ -66,7 +66,11 @@ class AmqpConnection : public net::ConnectionHandler {
   }
   // Method + content header + body frames (split at frame_max); large bodies are queued
   // without a copy (the message keeps them alive).
-  void send_content(uint16_t channel, const codec::Method& m, const MessagePtr& msg);
+  template <typename M>
+  void send_content(uint16_t channel, const M& m, const MessagePtr& msg) {
+    codec::encode_method_frame(out_, channel, m);  // the concrete method: no variant copy
+    send_content_frames(channel, msg);
+  }
   // Runs `fn` with sends batched into one write (for work posted to the loop).
   template <typename F>
   void batch(F&& fn) {
@@ -108,6 +112,7 @@ class AmqpConnection : public net::ConnectionHandler {
 
  private:
   void send_start();
+  void send_content_frames(uint16_t channel, const MessagePtr& msg);
   void handle_frame(const codec::Frame& f);
   void handle_method(uint16_t channel, std::span<const uint8_t> payload);
   void handle_header(Channel& ch, std::span<const uint8_t> payload);
