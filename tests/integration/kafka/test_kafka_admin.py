@@ -99,7 +99,6 @@ def test_kafka_python_describe_configs(kafka, topic_name):
     assert entries["retention.ms"] == "7200000"
 
 
-@pytest.mark.xfail(strict=True, reason="ListOffsets by timestamp answers the batch base offset, not the first record with timestamp >= target")
 def test_offsets_for_times(kafka, topic_name):
     t = create_topic(kafka.bootstrap, topic_name())
     base = int(time.time() * 1000) - 60000

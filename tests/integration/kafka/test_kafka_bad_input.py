@@ -33,7 +33,6 @@ def test_api_versions_lists_the_core_apis(kafka):
     assert apis[kw.PRODUCE][0] <= 3 <= apis[kw.PRODUCE][1]
 
 
-@pytest.mark.xfail(strict=True, reason="an ApiVersions request of an unknown version closes the connection instead of answering UNSUPPORTED_VERSION (KIP-511)")
 def test_unsupported_api_versions_version_answers_error_and_list(kafka, topic_name):
     """KIP-511: an ApiVersions request of an unknown version is answered with a v0 body,
     UNSUPPORTED_VERSION and the supported ranges; the connection stays usable."""

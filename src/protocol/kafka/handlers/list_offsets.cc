@@ -1,5 +1,5 @@
-// ListOffsets: -2 earliest, -1 latest, otherwise the first offset whose batch max timestamp is
-// at or after the given time (-1 offset when none).
+// ListOffsets: -2 earliest, -1 latest, otherwise the first record whose timestamp is at or
+// after the given time (-1 offset when none; compressed batches answer the batch's base).
 #include "protocol/kafka/codec/generated/list_offsets.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -28,9 +28,21 @@ void handle_list_offsets(RequestContext& ctx) {
       } else if (p.timestamp == -1) {
         pr.offset = s.latest_offset();
       } else {
+        // The index finds the first batch whose max timestamp reaches the target; the
+        // answer is the first record in it at or after the target.
         auto off = s.offset_for_timestamp(p.timestamp);
         pr.offset = off ? *off : -1;
-        pr.timestamp = off ? p.timestamp : -1;
+        pr.timestamp = -1;
+        std::vector<storage::Record> recs;
+        if (off && s.read_records(*off, 1u << 20, recs).ok()) {
+          for (const auto& rec : recs) {
+            if (rec.offset >= *off && rec.timestamp_ms >= p.timestamp) {
+              pr.offset = rec.offset;
+              pr.timestamp = rec.timestamp_ms;
+              break;
+            }
+          }
+        }
       }
     }
   }

@@ -182,7 +182,15 @@ bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
   const bool flexible = schema && version >= schema->first_flexible;
   codec::Reader r(frame);
   codec::RequestHeader header;
-  if (!header.decode(r, flexible ? 2 : 1)) {
+  bool header_ok = header.decode(r, flexible ? 2 : 1);
+  if (!header_ok && key == codec::api_key::kApiVersions) {
+    // An ApiVersions of a version we do not know may come with either header (KIP-511):
+    // its body is not read anyway.
+    r = codec::Reader(frame);
+    header = codec::RequestHeader{};
+    header_ok = header.decode(r, 1);
+  }
+  if (!header_ok) {
     spdlog::warn("kafka: malformed request header from {}", conn_.peer());
     conn_.close();
     return false;
