@@ -63,8 +63,14 @@ Shard& MqttBroker::current_shard() {
   return *shards_[i < 0 ? 0 : static_cast<size_t>(i)];
 }
 
-void MqttBroker::on_bus_message(const core::MessagePtr& m, core::Origin) {
+void MqttBroker::on_bus_message(const core::MessagePtr& m, core::Origin origin) {
   if (!core::valid_topic_name(m->topic) || m->topic.starts_with('$')) return;
+  if (origin == core::Origin::Kafka && !m->key.empty()) {
+    // MQTT has no key: carry a Kafka record key as a user property (docs/cross-protocol.md).
+    auto copy = std::make_shared<core::Message>(*m);
+    copy->props.user_properties.emplace_back("kafka.key", m->key);
+    return current_shard().route_from_bus(copy);
+  }
   current_shard().route_from_bus(m);
 }
 
