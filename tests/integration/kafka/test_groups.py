@@ -230,3 +230,22 @@ def test_kafkajs_group_resumes_from_its_commits(kafka, topic_name):
     produce_all(p, topic, [{"value": b"b%d" % i} for i in range(2)])
     second = node("groups_kafkajs.js", kafka.bootstrap, topic, group, "2")["consumed"]
     assert [m["value"] for m in second] == ["b0", "b1"]
+
+
+def test_commit_to_unknown_topic_is_refused_per_partition(kafka, topic_name):
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
+    topic = create_topic(kafka.bootstrap, topic_name())
+    c = consumer(kafka.bootstrap, "u-" + topic)
+    try:
+        try:
+            result = c.commit(offsets=[TopicPartition(topic, 0, 2), TopicPartition(topic, 5, 1),
+                                       TopicPartition("no-such-topic-" + topic, 0, 1)],
+                              asynchronous=False)
+            errors = [tp.error.code() if tp.error else None for tp in result]
+        except KafkaException as e:  # some client versions raise on any partition error
+            errors = [e.args[0].code()]
+        assert KafkaError.UNKNOWN_TOPIC_OR_PART in errors
+        [tp] = c.committed([TopicPartition(topic, 0)], timeout=CLIENT_TIMEOUT)
+        assert tp.offset == 2  # the valid partition was committed
+    finally:
+        c.close()

@@ -11,9 +11,9 @@
 
 namespace unimq::kafka::bridge {
 
-void KafkaBusSink::on_bus_message(const core::MessagePtr &m, core::Origin origin) {
+void KafkaBusSink::on_bus_message(const core::MessagePtr& m, core::Origin origin) {
   if (origin == core::Origin::Kafka) return;
-  const std::string *topic = mapping_.kafka_topic_for(m->topic);
+  const std::string* topic = mapping_.kafka_topic_for(m->topic);
   if (!topic) return;
   std::optional<meta::TopicInfo> info = broker_.topic_for_use(*topic, true);
   if (!info || info->partitions == 0) {
@@ -25,7 +25,7 @@ void KafkaBusSink::on_bus_message(const core::MessagePtr &m, core::Origin origin
   if (!log) return;
   auto batch = std::make_shared<std::vector<uint8_t>>();
   encode_message(*m, core::wall_ms(), *batch);
-  log->produce(*batch, [batch, t = *topic, partition](const ProduceOutcome &out) {
+  log->produce(*batch, [batch, t = *topic, partition](const ProduceOutcome& out) {
     if (out.error != ErrorCode::kNone)
       spdlog::warn("bridge: appending to Kafka {}-{} failed (error {})", t, partition,
                    code(out.error));

@@ -15,13 +15,13 @@ namespace unimq::kafka::bridge {
 
 class KafkaBusSink : public core::BusSink {
  public:
-  KafkaBusSink(KafkaBroker &broker, TopicMapping mapping)
+  KafkaBusSink(KafkaBroker& broker, TopicMapping mapping)
       : broker_(broker), mapping_(std::move(mapping)) {}
 
-  void on_bus_message(const core::MessagePtr &m, core::Origin origin) override;
+  void on_bus_message(const core::MessagePtr& m, core::Origin origin) override;
 
  private:
-  KafkaBroker &broker_;
+  KafkaBroker& broker_;
   TopicMapping mapping_;
 };
 

@@ -8,11 +8,11 @@
 
 namespace unimq::kafka {
 
-void handle_delete_groups(RequestContext &ctx) {
+void handle_delete_groups(RequestContext& ctx) {
   codec::DeleteGroupsRequest req;
   if (!ctx.decode(req)) return;
   codec::DeleteGroupsResponse resp;
-  for (const groups::DeleteGroupResult &r : ctx.broker.groups().delete_groups(req.groups_names))
+  for (const groups::DeleteGroupResult& r : ctx.broker.groups().delete_groups(req.groups_names))
     resp.results.push_back({r.group_id, r.error});
   ctx.respond.send(resp);
 }

@@ -8,7 +8,7 @@
 
 namespace unimq::kafka {
 
-void handle_find_coordinator(RequestContext &ctx) {
+void handle_find_coordinator(RequestContext& ctx) {
   codec::FindCoordinatorRequest req;
   if (!ctx.decode(req)) return;
   const int32_t node = ctx.broker.options().node_id;
@@ -16,7 +16,7 @@ void handle_find_coordinator(RequestContext &ctx) {
   const int32_t port = ctx.broker.options().port;
   codec::FindCoordinatorResponse resp;
   if (ctx.version >= 4) {
-    for (const std::string &key : req.coordinator_keys)
+    for (const std::string& key : req.coordinator_keys)
       resp.coordinators.push_back({key, node, host, port, 0, std::nullopt});
   } else {
     resp.node_id = node;

@@ -8,7 +8,7 @@
 
 namespace unimq::kafka {
 
-void handle_heartbeat(RequestContext &ctx) {
+void handle_heartbeat(RequestContext& ctx) {
   codec::HeartbeatRequest req;
   if (!ctx.decode(req)) return;
   codec::HeartbeatResponse resp;

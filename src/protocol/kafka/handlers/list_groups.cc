@@ -10,15 +10,15 @@
 
 namespace unimq::kafka {
 
-void handle_list_groups(RequestContext &ctx) {
+void handle_list_groups(RequestContext& ctx) {
   codec::ListGroupsRequest req;
   if (!ctx.decode(req)) return;
   codec::ListGroupsResponse resp;
-  for (const groups::GroupListing &g : ctx.broker.groups().list_groups()) {
-    const char *state = groups::state_name(g.state);
+  for (const groups::GroupListing& g : ctx.broker.groups().list_groups()) {
+    const char* state = groups::state_name(g.state);
     if (!req.states_filter.empty()) {
       bool match = false;
-      for (const std::string &s : req.states_filter)
+      for (const std::string& s : req.states_filter)
         match = match || strcasecmp(s.c_str(), state) == 0;
       if (!match) continue;
     }

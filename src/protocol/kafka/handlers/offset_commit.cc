@@ -1,6 +1,5 @@
-// OffsetCommit (key 8): v0 commits outside group management (generation -1);
-// later versions carry the generation and member id, checked by the
-// coordinator.
+// OffsetCommit (key 8): v0 commits outside group management (generation -1); later versions
+// carry the generation and member id, checked by the coordinator.
 #include "protocol/kafka/codec/generated/offset_commit.h"
 #include "protocol/kafka/groups/group_coordinator.h"
 #include "protocol/kafka/groups/group_handlers.h"
@@ -9,7 +8,7 @@
 
 namespace unimq::kafka {
 
-void handle_offset_commit(RequestContext &ctx) {
+void handle_offset_commit(RequestContext& ctx) {
   codec::OffsetCommitRequest req;
   if (!ctx.decode(req)) return;
   groups::OffsetCommitRequest c;
@@ -17,8 +16,14 @@ void handle_offset_commit(RequestContext &ctx) {
   c.generation_id = ctx.version >= 1 ? req.generation_id_or_member_epoch : -1;
   c.member_id = req.member_id;
   c.group_instance_id = req.group_instance_id;
-  for (const auto &t : req.topics) {
-    for (const auto &p : t.partitions) {
+  // As Kafka: partitions of topics that do not exist are UNKNOWN_TOPIC_OR_PARTITION.
+  std::vector<bool> known;
+  for (const auto& t : req.topics) {
+    std::optional<meta::TopicInfo> info = ctx.broker.catalog().find(t.name);
+    for (const auto& p : t.partitions) {
+      known.push_back(info && p.partition_index >= 0 &&
+                      uint32_t(p.partition_index) < info->partitions);
+      if (!known.back()) continue;
       groups::CommittedOffset off;
       off.offset = p.committed_offset;
       off.leader_epoch = p.committed_leader_epoch;
@@ -30,13 +35,13 @@ void handle_offset_commit(RequestContext &ctx) {
   }
   std::vector<groups::PartitionError> errors = ctx.broker.groups().commit_offsets(c);
   codec::OffsetCommitResponse resp;
-  size_t i = 0;
-  for (const auto &t : req.topics) {
-    auto &rt = resp.topics.emplace_back();
+  size_t i = 0, k = 0;
+  for (const auto& t : req.topics) {
+    auto& rt = resp.topics.emplace_back();
     rt.name = t.name;
-    for (const auto &p : t.partitions) {
-      int16_t error = i < errors.size() ? errors[i].error : int16_t(0);
-      ++i;
+    for (const auto& p : t.partitions) {
+      int16_t error = groups::err::kUnknownTopicOrPartition;
+      if (known[k++]) error = i < errors.size() ? errors[i++].error : int16_t(0);
       rt.partitions.push_back({p.partition_index, error});
     }
   }

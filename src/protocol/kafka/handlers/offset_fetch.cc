@@ -12,22 +12,22 @@ namespace {
 // The committed offsets of one group, grouped by topic in request (or key)
 // order.
 template <typename TopicOut, typename TopicsIn>
-std::vector<TopicOut> fetch_group(groups::GroupCoordinator &coord, const std::string &group,
-                                  const std::optional<TopicsIn> &topics) {
+std::vector<TopicOut> fetch_group(groups::GroupCoordinator& coord, const std::string& group,
+                                  const std::optional<TopicsIn>& topics) {
   std::optional<std::vector<groups::TopicPartition>> wanted;
   if (topics) {
     wanted.emplace();
-    for (const auto &t : *topics)
+    for (const auto& t : *topics)
       for (int32_t p : t.partition_indexes) wanted->push_back({t.name, p});
   }
   groups::OffsetFetchResult result = coord.fetch_offsets(group, wanted);
   std::vector<TopicOut> out;
-  for (const groups::OffsetFetchEntry &e : result.partitions) {
+  for (const groups::OffsetFetchEntry& e : result.partitions) {
     if (out.empty() || out.back().name != e.tp.topic) {
       out.emplace_back();
       out.back().name = e.tp.topic;
     }
-    auto &p = out.back().partitions.emplace_back();
+    auto& p = out.back().partitions.emplace_back();
     p.partition_index = e.tp.partition;
     p.committed_offset = e.committed.offset;
     p.committed_leader_epoch = e.committed.leader_epoch;
@@ -39,14 +39,14 @@ std::vector<TopicOut> fetch_group(groups::GroupCoordinator &coord, const std::st
 
 }  // namespace
 
-void handle_offset_fetch(RequestContext &ctx) {
+void handle_offset_fetch(RequestContext& ctx) {
   codec::OffsetFetchRequest req;
   if (!ctx.decode(req)) return;
-  groups::GroupCoordinator &coord = ctx.broker.groups();
+  groups::GroupCoordinator& coord = ctx.broker.groups();
   codec::OffsetFetchResponse resp;
   if (ctx.version >= 8) {
-    for (const auto &g : req.groups) {
-      auto &rg = resp.groups.emplace_back();
+    for (const auto& g : req.groups) {
+      auto& rg = resp.groups.emplace_back();
       rg.group_id = g.group_id;
       rg.topics = fetch_group<
           codec::OffsetFetchResponse::OffsetFetchResponseGroup::OffsetFetchResponseTopics>(

@@ -11,7 +11,7 @@
 
 namespace unimq::kafka {
 
-void handle_sync_group(RequestContext &ctx) {
+void handle_sync_group(RequestContext& ctx) {
   codec::SyncGroupRequest req;
   if (!ctx.decode(req)) return;
   groups::SyncRequest s;
@@ -22,10 +22,10 @@ void handle_sync_group(RequestContext &ctx) {
   s.protocol_type = std::move(req.protocol_type);
   s.protocol_name = std::move(req.protocol_name);
   s.assignments.reserve(req.assignments.size());
-  for (auto &a : req.assignments)
+  for (auto& a : req.assignments)
     s.assignments.push_back({std::move(a.member_id), std::move(a.assignment)});
   Responder respond = ctx.respond;
-  ctx.broker.groups().sync(s, [respond](const groups::SyncResult &r) {
+  ctx.broker.groups().sync(s, [respond](const groups::SyncResult& r) {
     codec::SyncGroupResponse resp;
     resp.error_code = r.error;
     if (r.error == groups::err::kNone) {
