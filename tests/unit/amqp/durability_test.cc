@@ -268,3 +268,29 @@ TEST(Durability, ConcurrentPersistentTrafficSettlesCleanly) {
 
 }  // namespace
 }  // namespace unimq::amqp::test
+
+namespace unimq::amqp::test {
+namespace {
+
+// TTLs keep counting across a restart: what expired meanwhile is gone, the rest stays.
+TEST(Durability, TtlCountsAcrossRestart) {
+  TempDir dir;
+  {
+    Node n(dir.path());
+    declare(n.vh(), "q", {}, true);
+    BasicProperties p;
+    p.delivery_mode = 2;
+    p.expiration = "30";
+    publish_stored(n.vh(), "", make_message("", "q", p, "short"));
+    p.expiration = "600000";
+    publish_stored(n.vh(), "", make_message("", "q", p, "long"));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the short TTL must elapse
+  Node n(dir.path());
+  QueuePtr q;
+  ASSERT_TRUE(n.vh().find_queue("q", 0, q).ok());
+  EXPECT_EQ(drain(*q), (std::vector<std::string>{"long"}));
+}
+
+}  // namespace
+}  // namespace unimq::amqp::test

@@ -388,9 +388,10 @@ void Queue::checkpoint() {
 
 void Queue::attach_journal(std::unique_ptr<QueueJournal> j) { journal_ = std::move(j); }
 
-void Queue::restore(const MessagePtr& m, int64_t offset) {
+void Queue::restore(const MessagePtr& m, int64_t offset, int64_t age_ms) {
   std::lock_guard lk(mu_);
-  push_ready(Entry{m, next_id_++, offset, expiry_for(*m, steady_ms()), true});
+  push_ready(Entry{m, next_id_++, offset,
+                   expiry_for(*m, steady_ms() - std::max<int64_t>(age_ms, 0)), true});
   if (journal_) journal_->restored(offset);
 }
 

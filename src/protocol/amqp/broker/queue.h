@@ -129,7 +129,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Recovery: appends a message read back from the journal at `offset`. It comes back with
   // redelivered=true: whether it was delivered before a crash is not recorded per message,
   // and the flag means "may have been delivered before" (a false "no" would be the error).
-  void restore(const MessagePtr& m, int64_t offset);
+  // `age_ms`: how long ago it was published (TTLs keep counting across a restart).
+  void restore(const MessagePtr& m, int64_t offset, int64_t age_ms);
   // Persists the journal cursor now (shutdown).
   void checkpoint();
   // Journal completion for entry `id` (storage thread).

@@ -118,7 +118,7 @@ void QueueJournal::checkpoint(bool sync) {
   }
 }
 
-void QueueJournal::recover(const std::function<void(MessagePtr, int64_t)>& fn) {
+void QueueJournal::recover(const std::function<void(MessagePtr, int64_t, int64_t)>& fn) {
   int64_t offset = cursor_;
   const int64_t end = stream_->latest_offset();
   std::vector<storage::Record> recs;
@@ -141,7 +141,7 @@ void QueueJournal::recover(const std::function<void(MessagePtr, int64_t)>& fn) {
       }
       MessagePtr m = make_message(std::move(exchange), r.key.value_or(""), std::move(props),
                                   r.value.value_or(""));
-      if (m) fn(std::move(m), r.offset);
+      if (m) fn(std::move(m), r.offset, r.timestamp_ms);
     }
   }
 }

@@ -62,7 +62,8 @@ class QueueJournal {
   void checkpoint(bool sync);
 
   // Reads every unsettled record back (start-up, before the queue is shared).
-  void recover(const std::function<void(MessagePtr, int64_t offset)>& fn);
+  // fn(message, offset, publish time in wall-clock ms).
+  void recover(const std::function<void(MessagePtr, int64_t offset, int64_t ts_ms)>& fn);
 
   // Removes the stream's records and the KV state (queue deleted).
   std::shared_ptr<storage::Stream> stream() const { return stream_; }

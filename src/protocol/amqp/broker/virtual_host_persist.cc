@@ -4,6 +4,7 @@
 // A queue's message cursor is amqp/c/<vhost>/<queue> (see QueueJournal).
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <mutex>
 
 #include "protocol/amqp/broker/queue_journal.h"
@@ -136,6 +137,9 @@ void VirtualHost::recover() {
   std::unique_lock lk(mu_);
   const std::string vh = name_ + kSep;
   size_t n_x = 0, n_q = 0, n_b = 0, n_m = 0;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   (void)kv_->scan("amqp/x/" + vh, [&](std::string_view k, std::string_view v) {
     ArgTable t;
     if (!decode(v, t)) return true;
@@ -160,8 +164,8 @@ void VirtualHost::recover() {
     (void)parse_queue_settings(spec.args, spec.settings);
     QueuePtr q = make_queue(std::move(spec));
     if (QueueJournal* j = q->journal())
-      j->recover([&](MessagePtr m, int64_t offset) {
-        q->restore(m, offset);
+      j->recover([&](MessagePtr m, int64_t offset, int64_t ts_ms) {
+        q->restore(m, offset, now_ms - ts_ms);
         ++n_m;
       });
     queues_[q->name()] = q;
