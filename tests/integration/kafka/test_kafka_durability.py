@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from kafka_util import consume_topic, create_topic, producer, wait_until
+from confluent_kafka import TopicPartition
+
+from kafka_util import consume_topic, consumer, create_topic, producer, wait_until
 
 MIN_ACKS = 2000
 
@@ -56,11 +58,16 @@ def test_acked_records_survive_kill_9(kafka_factory, topic_name):
 
     k.start_again()
     end = max(snapshot) + 1
-    got = consume_topic(k.bootstrap, t, end, timeout=30)
+    c = consumer(k.bootstrap)
+    lo, hi = c.get_watermark_offsets(TopicPartition(t, 0), timeout=10)
+    c.close()
+    assert lo == 0
+    got = consume_topic(k.bootstrap, t, hi, timeout=30) if hi > 0 else []
+    got = [m for m in got if m.offset() < end]
     stored = {m.offset(): m.value() for m in got}
     lost = [o for o in snapshot if stored.get(o) != snapshot[o]]
     assert not lost, "%d acknowledged records lost or changed after kill -9 (first offsets %r)" % (
         len(lost), sorted(lost)[:10])
     dup = [v for v, n in Counter(m.value() for m in got).items() if n > 1]
     assert not dup, "%d records stored twice, e.g. %r" % (len(dup), dup[:3])
-    assert [m.offset() for m in got] == list(range(end)), "offsets are not contiguous"
+    assert [m.offset() for m in got] == list(range(min(end, hi))), "offsets are not contiguous"
