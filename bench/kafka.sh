@@ -9,7 +9,7 @@
 # Usage: bench/kafka.sh [BUILD_DIR]          (make bench runs it with build/release)
 # Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
 #        BENCH_PARTITIONS=1  partitions of the bench topics (kafka.num_partitions)
-#        BENCH_LINGER_MS=5   producer linger.ms
+#        BENCH_LINGER_MS=5   producer linger.ms of the throughput runs (latency runs use 0)
 #        BENCH_RESULTS=<repo>/build/bench-results.jsonl  KAFKA_BENCH=BUILD_DIR/kafka_bench
 #        UNIMQ_BIN=BUILD_DIR/unimq   UNIMQ_ARGS="--set ..." extra flags for `unimq server`
 set -euo pipefail
@@ -131,14 +131,16 @@ for l in open('$WORK/results.jsonl'):
     if d['case'] == 'produce_1k_acks1_never': print(int(d.get('records_per_s', 0)))")
 HALF=$((PEAK / 2))
 ((HALF > 0)) || HALF=1000
-run latency_1k_acks1_half_peak produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${common[@]}"
-run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${common[@]}"
+# Latency runs send each record at once (linger.ms=0): a linger would be client-side delay.
+latency=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms 0)
+run latency_1k_acks1_half_peak produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${latency[@]}"
+run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${latency[@]}"
 stop_unimq
 
 start_unimq always
 run produce_1k_acksall_always produce --topic "$(topic)" --size 1024 --acks all "${common[@]}"
 run produce_100b_acksall_always produce --topic "$(topic)" --size 100 --acks all "${common[@]}"
-run e2e_100b_acksall_always_1000rps e2e --topic "$(topic)" --size 100 --acks all --rate 1000 "${common[@]}"
+run e2e_100b_acksall_always_1000rps e2e --topic "$(topic)" --size 100 --acks all --rate 1000 "${latency[@]}"
 stop_unimq
 
 # ---------------------------------------------------------------- report
