@@ -11,6 +11,13 @@
 
 namespace unimq::kafka {
 
+namespace {
+bool uses_log_append_time(const meta::TopicInfo& t) {
+  auto it = t.configs.find("message.timestamp.type");
+  return it != t.configs.end() && it->second == "LogAppendTime";
+}
+}  // namespace
+
 std::map<std::string, std::string> parse_sasl_users(const std::string& spec) {
   std::map<std::string, std::string> out;
   size_t pos = 0;
@@ -119,6 +126,12 @@ storage::StreamConfig KafkaBroker::stream_config_for(const meta::TopicInfo& t) c
 }
 
 void KafkaBroker::apply_retention(const meta::TopicInfo& t) {
+  {
+    std::lock_guard g(partitions_mu_);
+    for (uint32_t p = 0; p < t.partitions; ++p)
+      if (auto it = partitions_.find({t.name, int32_t(p)}); it != partitions_.end())
+        it->second->set_log_append_time(uses_log_append_time(t));
+  }
   const storage::StreamConfig cfg = stream_config_for(t);
   for (uint32_t p = 0; p < t.partitions; ++p)
     if (auto s = engine_.find(storage::StreamId{"kafka", t.name, p}))
@@ -136,6 +149,7 @@ std::shared_ptr<PartitionLog> KafkaBroker::partition(const std::string& topic, i
   auto stream = engine_.get_or_create(storage::StreamId{"kafka", topic, uint32_t(p)}, &cfg);
   if (!stream) return nullptr;
   auto log = std::make_shared<PartitionLog>(std::move(stream));
+  log->set_log_append_time(uses_log_append_time(*t));
   partitions_.emplace(key, log);
   return log;
 }

@@ -89,7 +89,8 @@ class KafkaBroker {
   std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create);
   ErrorCode delete_topic(const std::string& name);
   ErrorCode add_partitions(const std::string& name, uint32_t total);
-  // Applies retention.ms / retention.bytes of the topic's configs to its streams.
+  // Applies retention.ms / retention.bytes / message.timestamp.type of the topic's configs to
+  // its streams and partition logs.
   void apply_retention(const meta::TopicInfo& t);
 
   // Connection registry for shutdown.

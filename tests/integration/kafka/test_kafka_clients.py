@@ -77,7 +77,6 @@ def test_create_time_preserved(kafka, topic_name):
     assert [m.timestamp() for m in got] == [(TIMESTAMP_CREATE_TIME, x) for x in ts]
 
 
-@pytest.mark.xfail(strict=True, reason="message.timestamp.type=LogAppendTime is not applied (records keep CreateTime)")
 def test_log_append_time_topic(kafka, topic_name):
     t = create_topic(kafka.bootstrap, topic_name(), config={"message.timestamp.type": "LogAppendTime"})
     before = int(time.time() * 1000)

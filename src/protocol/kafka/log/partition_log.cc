@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
 #include "storage/record_batch.h"
 
 namespace unimq::kafka {
@@ -9,6 +10,16 @@ namespace unimq::kafka {
 namespace {
 constexpr int64_t kTailRecordsScanned = 4096;  // producer state rebuilt from this many records
 constexpr size_t kTailBytesScanned = 8u << 20;
+// Kafka's LogAppendTime: timestamp-type attribute bit set, max timestamp = append time (what
+// consumers report for every record), CRC recomputed.
+void stamp_log_append_time(std::vector<uint8_t>& b, int64_t now_ms) {
+  b[22] = uint8_t(b[22] | 0x08);
+  for (int i = 0; i < 8; ++i) b[35 + size_t(i)] = uint8_t(uint64_t(now_ms) >> (56 - 8 * i));
+  const uint32_t crc = storage::crc32c(b.data() + storage::kBatchCrcCoveredFrom,
+                                       b.size() - storage::kBatchCrcCoveredFrom);
+  for (int i = 0; i < 4; ++i)
+    b[storage::kBatchCrcOffset + size_t(i)] = uint8_t(crc >> (24 - 8 * i));
+}
 }  // namespace
 
 void PartitionLog::load_producer_state_locked() {
@@ -73,13 +84,19 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
   }
   // Appended under order_mu_ so offsets follow sequence order (see the header).
   std::vector<uint8_t> copy(batch.begin(), batch.end());
+  int64_t append_time = -1;
+  if (log_append_time_.load(std::memory_order_relaxed)) {
+    append_time = core::wall_ms();
+    stamp_log_append_time(copy, append_time);
+  }
   auto self = shared_from_this();
-  auto on_done = [self, h, idempotent, done = std::move(done)](const storage::AppendResult& r) {
+  auto on_done = [self, h, idempotent, append_time,
+                  done = std::move(done)](const storage::AppendResult& r) {
     ProduceOutcome out;
     out.error = from_storage(r.status);
     if (r.status.ok()) {
       out.base_offset = r.base_offset;
-      out.log_append_time_ms = -1;  // CreateTime topics answer -1
+      out.log_append_time_ms = append_time;  // -1 for CreateTime topics
       out.log_start_offset = self->stream_->earliest_offset();
     } else {
       spdlog::warn("kafka: append to {} failed: {}", self->stream_->id().to_string(),

@@ -4,6 +4,7 @@
 // append callbacks (storage thread) wake the waiters, which post back to their own loops.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,6 +39,9 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   // a storage thread) with the outcome.
   void produce(std::span<const uint8_t> batch, std::function<void(const ProduceOutcome&)> done);
 
+  // message.timestamp.type=LogAppendTime: batches get the append time as their timestamp.
+  void set_log_append_time(bool on) { log_append_time_.store(on, std::memory_order_relaxed); }
+
   // Long polling: `w` runs (on the appending thread) after the next append. Returns a token
   // for remove_waiter().
   uint64_t add_waiter(Waiter w);
@@ -57,6 +61,7 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   std::mutex state_mu_;
   bool producer_state_loaded_ = false;
   ProducerStateTable producers_;
+  std::atomic<bool> log_append_time_{false};
   std::mutex waiters_mu_;
   uint64_t next_token_ = 1;
   std::map<uint64_t, Waiter> waiters_;
