@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/message.h"
@@ -25,6 +26,12 @@ class BusSink {
   // Called on an event-loop thread of the shared EventLoopGroup (never a storage thread),
   // the publisher's. `m->topic` is the bus topic (MQTT levels).
   virtual void on_bus_message(const MessagePtr& m, Origin origin) = 0;
+  // Whether a message on `topic` would go anywhere (a subscription, a binding, a mapping).
+  // Lets a publisher skip building bus messages nobody wants. Same thread rules as above.
+  virtual bool wants(std::string_view topic) const {
+    (void)topic;
+    return true;
+  }
 };
 
 class Bus {
@@ -34,6 +41,12 @@ class Bus {
   void publish(const MessagePtr& m, Origin origin) const {
     for (const auto& s : sinks_)
       if (s.owner != origin) s.sink->on_bus_message(m, origin);
+  }
+  // True if a sink other than origin's wants messages on `topic`.
+  bool wants(std::string_view topic, Origin origin) const {
+    for (const auto& s : sinks_)
+      if (s.owner != origin && s.sink->wants(topic)) return true;
+    return false;
   }
   bool has_sinks_besides(Origin origin) const {
     for (const auto& s : sinks_)

@@ -152,7 +152,9 @@ struct SubscriptionIndex::Impl {
   };
   std::vector<Frame> stack;
 
-  void match(std::string_view topic, const MatchContext& ctx, std::vector<Match>& out) {
+  // Visits every node whose subscribers match `topic`; stops early when visit returns true.
+  template <typename Visit>
+  bool walk(std::string_view topic, Visit&& visit) {
     // The '$' rule: no leading wildcard reaches a '$'-topic.
     const bool dollar = !topic.empty() && topic.front() == '$';
     stack.clear();
@@ -161,20 +163,32 @@ struct SubscriptionIndex::Impl {
       const Frame f = stack.back();
       stack.pop_back();
       if (f.done) {
-        collect(f.n, ctx, out);
-        if (f.n->hash) collect(f.n->hash.get(), ctx, out);  // "a/#" also matches "a"
+        if (visit(f.n)) return true;
+        if (f.n->hash && visit(f.n->hash.get())) return true;  // "a/#" also matches "a"
         continue;
       }
       const bool wildcards_ok = !(dollar && f.n == &root);
       const size_t end = topic.find('/', f.pos);
       const bool last = end == std::string_view::npos;
       const size_t next = last ? topic.size() : end + 1;
-      if (wildcards_ok && f.n->hash) collect(f.n->hash.get(), ctx, out);
+      if (wildcards_ok && f.n->hash && visit(f.n->hash.get())) return true;
       if (wildcards_ok && f.n->plus) stack.push_back(Frame{f.n->plus.get(), next, last});
       if (Node* child = f.n->find_child(topic.substr(f.pos, end - f.pos))) {
         stack.push_back(Frame{child, next, last});
       }
     }
+    return false;
+  }
+
+  void match(std::string_view topic, const MatchContext& ctx, std::vector<Match>& out) {
+    walk(topic, [&](Node* n) {
+      collect(n, ctx, out);
+      return false;
+    });
+  }
+
+  bool any_match(std::string_view topic) {
+    return walk(topic, [](Node* n) { return !n->subs.empty() || !n->groups.empty(); });
   }
 
   void list(std::vector<Entry>& out) const {
@@ -275,6 +289,8 @@ void SubscriptionIndex::match(std::string_view topic, const MatchContext& ctx,
                               std::vector<Match>& out) {
   impl_->match(topic, ctx, out);
 }
+
+bool SubscriptionIndex::any_match(std::string_view topic) { return impl_->any_match(topic); }
 
 size_t SubscriptionIndex::size() const { return impl_->size; }
 

@@ -62,6 +62,8 @@ class SubscriptionIndex {
   // Appends every match for a topic name: each plain subscription, plus one chosen member per
   // matching share group. Does not deduplicate per session (the caller merges overlaps).
   void match(std::string_view topic, const MatchContext& ctx, std::vector<Match>& out);
+  // True if any subscription (plain or shared) matches; picks nobody (no strategy state moves).
+  bool any_match(std::string_view topic);
 
   size_t size() const;  // number of (filter, group, subscriber) entries
 

@@ -74,6 +74,13 @@ void MqttBroker::on_bus_message(const core::MessagePtr& m, core::Origin origin) 
   current_shard().route_from_bus(m);
 }
 
+bool MqttBroker::wants(std::string_view topic) const {
+  // Every shard holds a full replica of the index: the calling loop's own is enough.
+  int i = net::EventLoopGroup::current_index();
+  if (i < 0 || topic.starts_with('$')) return false;
+  return shards_[size_t(i)]->index_replica().any_match(topic);
+}
+
 uint32_t MqttBroker::home_shard(const std::string& client_id) const {
   return static_cast<uint32_t>(std::hash<std::string>{}(client_id) % shards_.size());
 }

@@ -79,6 +79,7 @@ class MqttBroker final : public core::BusSink {
   void attach_bus(core::Bus* bus) { bus_ = bus; }
   const core::Bus* bus() const { return bus_; }
   void on_bus_message(const core::MessagePtr& m, core::Origin origin) override;
+  bool wants(std::string_view topic) const override;
 
   // Persistence (optional): set before start(); recover() loads what the store holds.
   void attach_store(MqttStore* store) { store_ = store; }

@@ -236,5 +236,26 @@ TEST(SubscriptionIndex, ManySiblingLevels) {
   EXPECT_EQ(matched(idx, "d/5/t"), (Ids{1}));
 }
 
+TEST(SubscriptionIndex, AnyMatchAnswersWithoutPickingShareMembers) {
+  SubscriptionIndex idx;
+  EXPECT_FALSE(idx.any_match("a/b"));
+  idx.add("a/+/c", "", ref(1), {});
+  idx.add("s/#", "g", ref(2), {});
+  idx.add("s/#", "g", ref(3), {});
+  EXPECT_TRUE(idx.any_match("a/b/c"));
+  EXPECT_FALSE(idx.any_match("a/b"));
+  EXPECT_FALSE(idx.any_match("a/b/c/d"));
+  EXPECT_TRUE(idx.any_match("s"));  // "s/#" matches the parent level
+  EXPECT_FALSE(idx.any_match("$SYS/x"));
+  // Asking does not advance the round-robin cursor: the next two picks still alternate.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(idx.any_match("s/x"));
+  Ids first = matched(idx, "s/x"), second = matched(idx, "s/x");
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(first, second);
+  idx.remove("a/+/c", "", ref(1));
+  EXPECT_FALSE(idx.any_match("a/b/c"));
+}
+
 }  // namespace
 }  // namespace unimq::core

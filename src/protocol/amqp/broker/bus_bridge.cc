@@ -97,6 +97,11 @@ core::MessagePtr BusBridge::to_bus(const Message& m) {
   return out;
 }
 
+bool BusBridge::wants(std::string_view topic) const {
+  VirtualHost* vh = vh_.load(std::memory_order_acquire);
+  return vh && vh->routes(exchange_, topic_to_routing_key(topic));
+}
+
 void BusBridge::on_bus_message(const core::MessagePtr& m, core::Origin) {
   VirtualHost* vh = vh_.load(std::memory_order_acquire);
   if (!vh) return;

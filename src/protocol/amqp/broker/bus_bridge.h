@@ -37,6 +37,7 @@ class BusBridge : public core::BusSink {
                                            const std::string& exchange);
 
   void on_bus_message(const core::MessagePtr& m, core::Origin origin) override;
+  bool wants(std::string_view topic) const override;
 
   // Mapping helpers (public for tests).
   static std::string topic_to_routing_key(std::string_view topic);

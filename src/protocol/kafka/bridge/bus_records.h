@@ -21,11 +21,18 @@ storage::Status publish_batch(const core::Bus& bus, std::string_view prefix,
                               std::string_view kafka_topic, std::span<const uint8_t> batch);
 
 // What the Kafka front end holds to publish produced records on the bus (Produce copies a
-// batch only while active()).
+// batch only when active() for its topic: some MQTT subscription or AMQP binding wants it).
 class BusPublisher {
  public:
   BusPublisher(const core::Bus& bus, std::string prefix) : bus_(bus), prefix_(std::move(prefix)) {}
-  bool active() const { return !prefix_.empty() && bus_.has_sinks_besides(core::Origin::Kafka); }
+  // Call on an event loop (the sinks look at that loop's state).
+  bool active(std::string_view kafka_topic) const {
+    if (prefix_.empty() || !bus_.has_sinks_besides(core::Origin::Kafka)) return false;
+    std::string topic;
+    topic.reserve(prefix_.size() + kafka_topic.size());
+    topic.append(prefix_).append(kafka_topic);
+    return bus_.wants(topic, core::Origin::Kafka);
+  }
   // Call on an event loop after the batch was appended; logs and drops undecodable batches.
   void publish(std::string_view kafka_topic, std::span<const uint8_t> batch) const;
 

@@ -19,6 +19,9 @@ class KafkaBusSink : public core::BusSink {
       : broker_(broker), mapping_(std::move(mapping)) {}
 
   void on_bus_message(const core::MessagePtr& m, core::Origin origin) override;
+  bool wants(std::string_view topic) const override {
+    return mapping_.kafka_topic_for(topic) != nullptr;
+  }
 
  private:
   KafkaBroker& broker_;

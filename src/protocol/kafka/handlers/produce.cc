@@ -102,7 +102,7 @@ void handle_produce(RequestContext& ctx) {
         // Records also go to the bus (MQTT/AMQP) once appended: keep a copy only then.
         std::shared_ptr<std::vector<uint8_t>> bridged;
         const bridge::BusPublisher* bus = ctx.broker.bus_publisher();
-        if (bus && bus->active())
+        if (bus && bus->active(pending->resp.responses[ti].name))
           bridged = std::make_shared<std::vector<uint8_t>>(batches[bi].begin(), batches[bi].end());
         log->produce(batches[bi],
                      [pending, loop, ti, pi, first, bus, bridged](const ProduceOutcome& o) {
