@@ -14,13 +14,18 @@ from amqp_helpers import drain
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 
+def require_amqplib():
+    """make test installs amqplib (scripts/install-deps.sh): its absence is a failure."""
+    if not (NODE_DIR / "node_modules" / "amqplib").is_dir() or not shutil.which("node"):
+        pytest.fail("amqplib missing: run `bash scripts/install-deps.sh`")
+
+
 def url(server):
     return "amqp://guest:guest@%s:%d" % (server.host, server.port)  # no path: vhost "/"
 
 
-@pytest.mark.skipif(not (NODE_DIR / "node_modules" / "amqplib").is_dir() or not shutil.which("node"),
-                    reason="amqplib not installed (bash scripts/install-deps.sh)")
 def test_amqplib_confirm_channel_publish_and_consume(amqp_server, name):
+    require_amqplib()
     out = subprocess.run(["node", str(NODE_DIR / "amqp_pubsub.js"), url(amqp_server), name(), "200"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -38,7 +43,6 @@ def tool(server, *args, input=None):
     return out.stdout
 
 
-@pytest.mark.skipif(not shutil.which("amqp-publish"), reason="amqp-tools not installed")
 def test_amqp_tools_declare_publish_get_consume_delete(amqp_server, ch, name):
     q = tool(amqp_server, "amqp-declare-queue", "-q", name()).decode().strip()
     assert q == name()
@@ -54,7 +58,6 @@ def test_amqp_tools_declare_publish_get_consume_delete(amqp_server, ch, name):
         ch.queue_declare(q, passive=True)
 
 
-@pytest.mark.skipif(not shutil.which("amqp-consume"), reason="amqp-tools not installed")
 def test_amqp_tools_consume_from_exchange_binding(amqp_server, connect, name):
     proc = subprocess.Popen(["amqp-consume", "--url", url(amqp_server), "-e", "amq.topic", "-r", name() + ".#",
                              "-x", "-c", "2", "cat"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -80,9 +83,8 @@ def test_amqp_tools_consume_from_exchange_binding(amqp_server, connect, name):
             proc.wait()
 
 
-@pytest.mark.skipif(not (NODE_DIR / "node_modules" / "amqplib").is_dir() or not shutil.which("node"),
-                    reason="amqplib not installed (bash scripts/install-deps.sh)")
 def test_amqplib_nack_requeue_and_server_cancel(amqp_server, name):
+    require_amqplib()
     out = subprocess.run(["node", str(NODE_DIR / "amqp_cancel.js"), url(amqp_server), name()],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
