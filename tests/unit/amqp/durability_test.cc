@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "../storage/storage_test_util.h"
 #include "amqp_test_util.h"
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
@@ -14,21 +15,7 @@
 namespace unimq::amqp::test {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "unimq-amqp-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using storage::test::TempDir;  // shared with the storage tests
 
 struct Node {
   std::unique_ptr<storage::StorageEngine> engine;

@@ -227,23 +227,34 @@ Result VirtualHost::queue_declare(const QueueDeclare& d, QueueDeclareOk& ok) {
   return Result::Ok();
 }
 
-Result VirtualHost::queue_bind(const std::string& queue, const std::string& exchange,
-                               const std::string& routing_key, const ArgTable& args,
-                               uint64_t connection_id) {
+// The checks queue.bind and queue.unbind share, in RabbitMQ's order: the default exchange
+// cannot be bound, then the queue (and its owner), then the exchange must exist.
+Result VirtualHost::binding_ends_locked(const std::string& queue, const std::string& exchange,
+                                        uint64_t connection_id, QueuePtr& q, ExchangePtr& x) const {
   if (exchange.empty())
     return Result::Error(reply::kAccessRefused,
                          "ACCESS_REFUSED - operation not permitted on the default exchange");
-  std::unique_lock lk(mu_);
   auto it = queues_.find(queue);
   if (it == queues_.end())
     return Result::Error(reply::kNotFound,
                          "NOT_FOUND - no queue '" + queue + "' in vhost '" + name_ + "'");
   if (Result r = check_access(*it->second, connection_id); !r.ok()) return r;
-  ExchangePtr x = find_exchange_locked(exchange);
+  x = find_exchange_locked(exchange);
   if (!x)
     return Result::Error(reply::kNotFound,
                          "NOT_FOUND - no exchange '" + exchange + "' in vhost '" + name_ + "'");
-  Binding b{routing_key, args, it->second, nullptr};
+  q = it->second;
+  return Result::Ok();
+}
+
+Result VirtualHost::queue_bind(const std::string& queue, const std::string& exchange,
+                               const std::string& routing_key, const ArgTable& args,
+                               uint64_t connection_id) {
+  std::unique_lock lk(mu_);
+  ExchangePtr x;
+  QueuePtr q;
+  if (Result r = binding_ends_locked(queue, exchange, connection_id, q, x); !r.ok()) return r;
+  Binding b{routing_key, args, q, nullptr};
   if (x->add_binding(b)) persist_binding(*x, b, false);
   return Result::Ok();
 }
@@ -251,20 +262,11 @@ Result VirtualHost::queue_bind(const std::string& queue, const std::string& exch
 Result VirtualHost::queue_unbind(const std::string& queue, const std::string& exchange,
                                  const std::string& routing_key, const ArgTable& args,
                                  uint64_t connection_id) {
-  if (exchange.empty())
-    return Result::Error(reply::kAccessRefused,
-                         "ACCESS_REFUSED - operation not permitted on the default exchange");
   std::unique_lock lk(mu_);
-  auto it = queues_.find(queue);
-  if (it == queues_.end())
-    return Result::Error(reply::kNotFound,
-                         "NOT_FOUND - no queue '" + queue + "' in vhost '" + name_ + "'");
-  if (Result r = check_access(*it->second, connection_id); !r.ok()) return r;
-  ExchangePtr x = find_exchange_locked(exchange);
-  if (!x)
-    return Result::Error(reply::kNotFound,
-                         "NOT_FOUND - no exchange '" + exchange + "' in vhost '" + name_ + "'");
-  Binding b{routing_key, args, it->second, nullptr};
+  ExchangePtr x;
+  QueuePtr q;
+  if (Result r = binding_ends_locked(queue, exchange, connection_id, q, x); !r.ok()) return r;
+  Binding b{routing_key, args, q, nullptr};
   if (x->remove_binding(b)) {
     persist_binding(*x, b, true);
     maybe_auto_delete_locked(x);

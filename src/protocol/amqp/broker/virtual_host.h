@@ -113,6 +113,8 @@ class VirtualHost : public QueueOwner {
  private:
   ExchangePtr find_exchange_locked(const std::string& name) const;
   Result check_access(const Queue& q, uint64_t connection_id) const;
+  Result binding_ends_locked(const std::string& queue, const std::string& exchange,
+                             uint64_t connection_id, QueuePtr& q, ExchangePtr& x) const;
   void route_locked(const ExchangePtr& x, const Message& m, std::vector<Queue*>& out) const;
   void delete_queue_locked(const QueuePtr& q);
   void maybe_auto_delete_locked(const ExchangePtr& x);
