@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "protocol/amqp/codec/frame.h"
+#include "protocol/amqp/codec/generated/method_dispatch.h"
 
 using namespace unimq::amqp::codec;
 

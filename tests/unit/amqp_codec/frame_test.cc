@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/amqp/codec/generated/basic.h"
+
 namespace unimq::amqp::codec {
 namespace {
 

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "protocol/amqp/codec/frame.h"
-#include "protocol/amqp/codec/generated/amqp_methods.h"
+#include "protocol/amqp/codec/generated/method_dispatch.h"
 
 namespace unimq::amqp::codec {
 namespace {

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 """Generates the AMQP 0-9-1 method and content-property codecs.
 
-Reads the RabbitMQ machine-readable spec (amqp-rabbitmq-0.9.1.json) and writes
-src/protocol/amqp/codec/generated/{amqp_spec.h,amqp_methods.h,amqp_methods.cc}.
+Reads the RabbitMQ machine-readable spec (amqp-rabbitmq-0.9.1.json) and writes into
+src/protocol/amqp/codec/generated/:
+  amqp_spec.h                 protocol constants, reply codes and class ids
+  method_base.h               encode_method of one method struct, shared by the class headers
+  <class>.h / <class>.cc      one pair per class (connection, channel, access, exchange, queue,
+                              basic, tx, confirm): a struct per method with read/write_args
+  basic_properties.h / .cc    the basic class content properties
+  method_dispatch.h / .cc     the Method variant of every method, decode by id, method names
 The output is committed; the build never runs this script.
 
-  generate.py [--spec PATH] [--out DIR]   write the files
+  generate.py [--spec PATH] [--out DIR]   write the files (and drop generated files no longer produced)
   generate.py --check                     regenerate into a temp dir and diff with the tree
 """
 import argparse
-import filecmp
 import json
 import os
 import subprocess
@@ -20,7 +25,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_SPEC = "/work/shared/amqp-protocol/amqp-rabbitmq-0.9.1.json"
 DEFAULT_OUT = os.path.join(ROOT, "src", "protocol", "amqp", "codec", "generated")
-FILES = ["amqp_spec.h", "amqp_methods.h", "amqp_methods.cc"]
 
 CPP_TYPE = {
     "octet": "uint8_t", "short": "uint16_t", "long": "uint32_t", "longlong": "uint64_t",
@@ -90,33 +94,66 @@ def gen_spec_h(spec):
     out.append("\n// Class ids.\n")
     for c in spec.d["classes"]:
         out.append(f"inline constexpr uint16_t kClass{camel(c['name'])} = {c['id']};\n")
-    out.append("\n}  // namespace unimq::amqp\n")
+    out.append("\n}  // namespace unimq::amqp::codec\n")
     return "".join(out)
 
 
-def gen_methods_h(spec):
-    out = [HEADER, """// One struct per method with its fields (spec defaults), read/write of the argument list
-// (consecutive bits packed into octets, least significant bit first), a variant of all
-// methods and the method-id dispatch; plus the basic class content properties.
+def generated_include(name):
+    return f'#include "protocol/amqp/codec/generated/{name}"\n'
+
+
+def class_file(c):
+    """File base name of a class's method codecs: basic -> basic.h / basic.cc."""
+    return snake(c["name"])
+
+
+def method_struct_name(c, m):
+    return camel(c["name"]) + camel(m["name"])
+
+
+def gen_method_base_h():
+    return HEADER + """// Shared by every class header: the reader/writer, the protocol constants and the generic
+// encode_method of one concrete method struct. The Method variant of all of them is in
+// method_dispatch.h.
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <variant>
 
-#include "protocol/amqp/codec/field_table.h"
 #include "protocol/amqp/codec/generated/amqp_spec.h"
 #include "protocol/amqp/codec/wire.h"
 
 namespace unimq::amqp::codec {
 
+// Appends class id, method id and the arguments.
+template <typename M>
+void encode_method(Writer& w, const M& m) {
+  w.u16(M::kClassId);
+  w.u16(M::kMethodId);
+  m.write_args(w);
+}
+
+}  // namespace unimq::amqp::codec
+"""
+
+
+def gen_class_h(spec, c):
+    types = {spec.arg_type(a) for m in c["methods"] for a in m["arguments"]}
+    out = [HEADER, f"""// The {c['name']} class (id {c['id']}): one struct per method with its fields (spec
+// defaults) and read/write of the argument list (consecutive bits packed into octets, least
+// significant bit first).
+#pragma once
+
+#include <cstdint>
 """]
-    names = []
-    for c, m in spec.methods():
-        name = camel(c["name"]) + camel(m["name"])
-        names.append(name)
+    if types & {"shortstr", "longstr"}:
+        out.append("#include <string>\n")
+    out.append("\n")
+    if "table" in types:
+        out.append('#include "protocol/amqp/codec/field_table.h"\n')
+    out.append(generated_include("method_base.h"))
+    out.append("\nnamespace unimq::amqp::codec {\n\n")
+    for m in c["methods"]:
+        name = method_struct_name(c, m)
         out.append(f"struct {name} {{\n")
         out.append(f"  static constexpr uint16_t kClassId = {c['id']};\n")
         out.append(f"  static constexpr uint16_t kMethodId = {m['id']};\n")
@@ -126,36 +163,38 @@ namespace unimq::amqp::codec {
         for a in m["arguments"]:
             t = spec.arg_type(a)
             lit = default_literal(t, a.get("default-value"))
-            init = f" = {lit}" if lit is not None else ("{}" if t in ("shortstr", "longstr", "table") else "{}")
+            init = f" = {lit}" if lit is not None else "{}"
             if lit is not None and t in ("shortstr", "longstr"):
                 init = "{" + lit + "}"
             out.append(f"  {CPP_TYPE[t]} {snake(a['name'])}{init};\n")
         out.append("\n  void read_args(Reader& r);\n  void write_args(Writer& w) const;\n")
         out.append(f"  bool operator==(const {name}&) const = default;\n}};\n\n")
-    out.append("using Method = std::variant<\n    " + ",\n    ".join(names) + ">;\n\n")
-    out.append("""// Decodes a method frame payload (class id, method id, arguments). Returns false when the
-// ids are unknown or the arguments are malformed (the reader says why); `unknown_id` tells
-// the two apart (540 NOT_IMPLEMENTED vs 502 SYNTAX_ERROR).
-bool decode_method(Reader& r, Method& out, bool* unknown_id = nullptr);
-// Appends class id, method id and the arguments.
-void encode_method(Writer& w, const Method& m);
-template <typename M>
-void encode_method(Writer& w, const M& m) {
-  w.u16(M::kClassId);
-  w.u16(M::kMethodId);
-  m.write_args(w);
-}
-uint16_t method_class_id(const Method& m);
-uint16_t method_id(const Method& m);
-bool method_has_content(const Method& m);
-// "basic.publish"; "unknown" for ids not in the spec.
-const char* method_name(uint16_t class_id, uint16_t method_id);
+    out.append("}  // namespace unimq::amqp::codec\n")
+    return "".join(out)
 
-// The basic class content properties: absent fields are std::nullopt.
-struct BasicProperties {
-""")
-    props = [c for c in spec.d["classes"] if c["name"] == "basic"][0]["properties"]
+
+def basic_properties(spec):
+    return [c for c in spec.d["classes"] if c["name"] == "basic"][0]["properties"]
+
+
+def gen_properties_h(spec):
+    props = basic_properties(spec)
     assert len(props) <= 15
+    out = [HEADER, """// The basic class content properties, carried by the content header frame.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "protocol/amqp/codec/field_table.h"
+#include "protocol/amqp/codec/wire.h"
+
+namespace unimq::amqp::codec {
+
+// Absent fields are std::nullopt.
+struct BasicProperties {
+"""]
     for p in props:
         out.append(f"  std::optional<{CPP_TYPE[spec.arg_type(p)]}> {snake(p['name'])};\n")
     out.append("""
@@ -164,6 +203,37 @@ struct BasicProperties {
   void write(Writer& w) const;
   bool operator==(const BasicProperties&) const = default;
 };
+
+}  // namespace unimq::amqp::codec
+""")
+    return "".join(out)
+
+
+def gen_dispatch_h(spec):
+    out = [HEADER, """// Every method of every class as one variant, decoded by class and method id; the ids,
+// content flag and name of a decoded method.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+"""]
+    for c in spec.d["classes"]:
+        out.append(generated_include(class_file(c) + ".h"))
+    out.append("\nnamespace unimq::amqp::codec {\n\n")
+    names = [method_struct_name(c, m) for c, m in spec.methods()]
+    out.append("using Method = std::variant<\n    " + ",\n    ".join(names) + ">;\n\n")
+    out.append("""// Decodes a method frame payload (class id, method id, arguments). Returns false when the
+// ids are unknown or the arguments are malformed (the reader says why); `unknown_id` tells
+// the two apart (540 NOT_IMPLEMENTED vs 502 SYNTAX_ERROR).
+bool decode_method(Reader& r, Method& out, bool* unknown_id = nullptr);
+// Appends class id, method id and the arguments.
+void encode_method(Writer& w, const Method& m);
+uint16_t method_class_id(const Method& m);
+uint16_t method_id(const Method& m);
+bool method_has_content(const Method& m);
+// "basic.publish"; "unknown" for ids not in the spec.
+const char* method_name(uint16_t class_id, uint16_t method_id);
 
 }  // namespace unimq::amqp::codec
 """)
@@ -198,19 +268,50 @@ def gen_fields_io(spec, args, obj):
     return rd, wr
 
 
-def gen_methods_cc(spec):
-    out = [HEADER, '#include "protocol/amqp/codec/generated/amqp_methods.h"\n\n',
-           "namespace unimq::amqp::codec {\n\n"]
-    entries = []
-    for c, m in spec.methods():
-        name = camel(c["name"]) + camel(m["name"])
-        entries.append((c, m, name))
+def gen_class_cc(spec, c):
+    out = [HEADER, generated_include(class_file(c) + ".h"), "\nnamespace unimq::amqp::codec {\n\n"]
+    for m in c["methods"]:
+        name = method_struct_name(c, m)
         rd, wr = gen_fields_io(spec, m["arguments"], "")
         r_param = "r" if rd else "/*r*/"
         w_param = "w" if wr else "/*w*/"
         out.append(f"void {name}::read_args(Reader& {r_param}) {{\n" + "".join(rd) + "}\n")
         out.append(f"void {name}::write_args(Writer& {w_param}) const {{\n" + "".join(wr) + "}\n\n")
-    out.append("""namespace {
+    out.append("}  // namespace unimq::amqp::codec\n")
+    return "".join(out)
+
+
+def gen_properties_cc(spec):
+    props = basic_properties(spec)
+    out = [HEADER, generated_include("basic_properties.h"), "\nnamespace unimq::amqp::codec {\n\n"]
+    out.append("void BasicProperties::read(Reader& r) {\n  const uint16_t flags = r.u16();\n")
+    out.append('  if (flags & 1) return r.fail("property flags continuation is not supported");\n')
+    for n, p in enumerate(props):
+        t = spec.arg_type(p)
+        bit = 1 << (15 - n)
+        f = snake(p["name"])
+        if t == "table":
+            out.append(f"  if (flags & {bit:#06x}) read_table(r, {f}.emplace());\n")
+        else:
+            out.append(f"  if (flags & {bit:#06x}) {f} = {READ[t]};\n")
+    out.append("}\n\nvoid BasicProperties::write(Writer& w) const {\n  uint16_t flags = 0;\n")
+    for n, p in enumerate(props):
+        out.append(f"  if ({snake(p['name'])}) flags |= {1 << (15 - n):#06x};\n")
+    out.append("  w.u16(flags);\n")
+    for p in props:
+        t = spec.arg_type(p)
+        f = snake(p["name"])
+        out.append(f"  if ({f}) " + WRITE[t].format("*" + f) + ";\n")
+    out.append("}\n\n}  // namespace unimq::amqp::codec\n")
+    return "".join(out)
+
+
+def gen_dispatch_cc(spec):
+    entries = [(c, m, method_struct_name(c, m)) for c, m in spec.methods()]
+    out = [HEADER, generated_include("method_dispatch.h"), """
+namespace unimq::amqp::codec {
+
+namespace {
 template <typename M>
 bool read_into(Reader& r, Method& out) {
   M m;
@@ -226,7 +327,7 @@ bool decode_method(Reader& r, Method& out, bool* unknown_id) {
   const uint32_t id = uint32_t(r.u16()) << 16 | r.u16();
   if (!r.ok()) return false;
   switch (id) {
-""")
+"""]
     for c, m, name in entries:
         out.append(f"    case {(c['id'] << 16) | m['id']}: return read_into<{name}>(r, out);\n")
     out.append("""    default:
@@ -259,45 +360,59 @@ const char* method_name(uint16_t class_id, uint16_t method_id) {
   }
 }
 
+}  // namespace unimq::amqp::codec
 """)
-    props = [c for c in spec.d["classes"] if c["name"] == "basic"][0]["properties"]
-    out.append("void BasicProperties::read(Reader& r) {\n  const uint16_t flags = r.u16();\n")
-    out.append('  if (flags & 1) return r.fail("property flags continuation is not supported");\n')
-    for n, p in enumerate(props):
-        t = spec.arg_type(p)
-        bit = 1 << (15 - n)
-        f = snake(p["name"])
-        if t == "table":
-            out.append(f"  if (flags & {bit:#06x}) read_table(r, {f}.emplace());\n")
-        else:
-            out.append(f"  if (flags & {bit:#06x}) {f} = {READ[t]};\n")
-    out.append("}\n\nvoid BasicProperties::write(Writer& w) const {\n  uint16_t flags = 0;\n")
-    for n, p in enumerate(props):
-        out.append(f"  if ({snake(p['name'])}) flags |= {1 << (15 - n):#06x};\n")
-    out.append("  w.u16(flags);\n")
-    for p in props:
-        t = spec.arg_type(p)
-        f = snake(p["name"])
-        out.append(f"  if ({f}) " + WRITE[t].format("*" + f) + ";\n")
-    out.append("}\n\n}  // namespace unimq::amqp\n")
     return "".join(out)
 
 
-def write_all(spec, out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    contents = {
+def generate(spec):
+    """Returns {file name: text} for every generated file."""
+    files = {
         "amqp_spec.h": gen_spec_h(spec),
-        "amqp_methods.h": gen_methods_h(spec),
-        "amqp_methods.cc": gen_methods_cc(spec),
+        "method_base.h": gen_method_base_h(),
+        "basic_properties.h": gen_properties_h(spec),
+        "basic_properties.cc": gen_properties_cc(spec),
+        "method_dispatch.h": gen_dispatch_h(spec),
+        "method_dispatch.cc": gen_dispatch_cc(spec),
     }
-    for name, text in contents.items():
-        path = os.path.join(out_dir, name)
-        with open(path, "w") as f:
+    for c in spec.d["classes"]:
+        files[class_file(c) + ".h"] = gen_class_h(spec, c)
+        files[class_file(c) + ".cc"] = gen_class_cc(spec, c)
+    return files
+
+
+def write_all(spec, out_dir):
+    """Writes and formats every generated file into out_dir; returns their names."""
+    os.makedirs(out_dir, exist_ok=True)
+    files = generate(spec)
+    for name, text in files.items():
+        with open(os.path.join(out_dir, name), "w") as f:
             f.write(text)
     # Same formatting as hand-written code, so regenerated output diffs cleanly.
     style = os.path.join(ROOT, ".clang-format")
     subprocess.run(["clang-format", "-i", f"--style=file:{style}"] +
-                   [os.path.join(out_dir, n) for n in FILES], check=True)
+                   [os.path.join(out_dir, n) for n in files], check=True)
+    return sorted(files)
+
+
+def stale_generated_files(out_dir, current):
+    """Files in out_dir written by this script (header line) that it no longer produces."""
+    stale = []
+    for name in sorted(os.listdir(out_dir)) if os.path.isdir(out_dir) else []:
+        path = os.path.join(out_dir, name)
+        if name in current or not os.path.isfile(path):
+            continue
+        with open(path) as f:
+            if f.readline() == HEADER:
+                stale.append(name)
+    return stale
+
+
+def read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read()
 
 
 def main():
@@ -309,16 +424,22 @@ def main():
     args = ap.parse_args()
     spec = Spec(args.spec)
     if not args.check:
-        write_all(spec, args.out)
+        names = write_all(spec, args.out)
+        for name in stale_generated_files(args.out, set(names)):
+            os.remove(os.path.join(args.out, name))
+        print("generated", len(names), "files into", os.path.normpath(args.out))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        write_all(spec, tmp)
-        stale = [n for n in FILES if not os.path.exists(os.path.join(args.out, n)) or
-                 not filecmp.cmp(os.path.join(tmp, n), os.path.join(args.out, n), shallow=False)]
-        for n in stale:
-            subprocess.run(["diff", "-u", os.path.join(args.out, n), os.path.join(tmp, n)])
-        if stale:
-            print("generated AMQP codec is stale: " + ", ".join(stale), file=sys.stderr)
+        names = write_all(spec, tmp)
+        changed = [n for n in names
+                   if read(os.path.join(tmp, n)) != read(os.path.join(args.out, n))]
+        for n in changed:
+            subprocess.run(["diff", "-u", "-N", os.path.join(args.out, n), os.path.join(tmp, n)])
+        extra = stale_generated_files(args.out, set(names))
+        for n in extra:
+            print(f"{os.path.join(args.out, n)}: no longer generated", file=sys.stderr)
+        if changed or extra:
+            print("generated AMQP codec is stale: " + ", ".join(changed + extra), file=sys.stderr)
             return 1
         print("generated AMQP codec is up to date")
     return 0

@@ -48,10 +48,6 @@ void write_frame_header(Writer& w, FrameType type, uint16_t channel, uint32_t si
   w.u32(size);
 }
 
-void encode_method_frame(std::vector<uint8_t>& out, uint16_t channel, const Method& m) {
-  std::visit([&](const auto& x) { encode_method_frame(out, channel, x); }, m);
-}
-
 void encode_heartbeat_frame(std::vector<uint8_t>& out) {
   Writer w(out);
   write_frame_header(w, FrameType::Heartbeat, 0, 0);

@@ -9,7 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/amqp/codec/generated/amqp_methods.h"
+#include "protocol/amqp/codec/generated/basic_properties.h"
+#include "protocol/amqp/codec/generated/method_base.h"
 #include "protocol/amqp/codec/wire.h"
 
 namespace unimq::amqp::codec {
@@ -47,6 +48,7 @@ FrameResult decode_frame(std::span<const uint8_t> in, uint32_t frame_max);
 void write_frame_header(Writer& w, FrameType type, uint16_t channel, uint32_t size);
 inline void write_frame_end(Writer& w) { w.u8(kFrameEnd); }
 
+// M is one method struct, or the Method variant when method_dispatch.h is included.
 template <typename M>
 void encode_method_frame(std::vector<uint8_t>& out, uint16_t channel, const M& m) {
   Writer w(out);
@@ -56,7 +58,6 @@ void encode_method_frame(std::vector<uint8_t>& out, uint16_t channel, const M& m
   w.patch_u32(size_at, static_cast<uint32_t>(out.size() - size_at - 4));
   write_frame_end(w);
 }
-void encode_method_frame(std::vector<uint8_t>& out, uint16_t channel, const Method& m);
 
 void encode_heartbeat_frame(std::vector<uint8_t>& out);
 

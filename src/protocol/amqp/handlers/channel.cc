@@ -1,4 +1,5 @@
 // channel class: open, flow, close, close-ok.
+#include "protocol/amqp/handlers/dispatch.h"
 #include "protocol/amqp/handlers/handlers.h"
 #include "protocol/amqp/session/amqp_connection.h"
 

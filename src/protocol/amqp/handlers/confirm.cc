@@ -1,4 +1,5 @@
 // confirm class: select (publisher confirms; the acks are sent by basic.cc).
+#include "protocol/amqp/codec/generated/confirm.h"
 #include "protocol/amqp/handlers/handler_util.h"
 
 namespace unimq::amqp::handlers {

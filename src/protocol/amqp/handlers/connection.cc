@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/amqp/broker/broker.h"
+#include "protocol/amqp/handlers/dispatch.h"
 #include "protocol/amqp/handlers/handlers.h"
 #include "protocol/amqp/session/amqp_connection.h"
 #include "protocol/amqp/session/server_context.h"

@@ -8,6 +8,7 @@
 #include "net/event_loop.h"
 #include "protocol/amqp/broker/broker.h"
 #include "protocol/amqp/broker/virtual_host.h"
+#include "protocol/amqp/codec/generated/basic.h"
 #include "protocol/amqp/handlers/handler_util.h"
 #include "protocol/amqp/handlers/handlers.h"
 #include "protocol/amqp/session/server_context.h"

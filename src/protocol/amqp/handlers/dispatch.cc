@@ -1,5 +1,6 @@
 // Routes exchange, queue, basic, confirm and tx methods to their handlers; methods a client
 // may not send (server-to-client ones, access.request aside) are 503 COMMAND_INVALID.
+#include "protocol/amqp/handlers/dispatch.h"
 #include "protocol/amqp/broker/virtual_host.h"
 #include "protocol/amqp/handlers/handler_util.h"
 #include "protocol/amqp/handlers/handlers.h"

@@ -1,4 +1,5 @@
 // exchange class: declare, delete, bind, unbind.
+#include "protocol/amqp/codec/generated/exchange.h"
 #include "protocol/amqp/broker/virtual_host.h"
 #include "protocol/amqp/handlers/handler_util.h"
 

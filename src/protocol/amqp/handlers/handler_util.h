@@ -9,6 +9,33 @@
 #include "protocol/amqp/session/amqp_connection.h"
 #include "protocol/amqp/session/channel.h"
 
+// The handled methods; each handler file includes its own class header.
+namespace unimq::amqp::codec {
+struct ExchangeDeclare;
+struct ExchangeDelete;
+struct ExchangeBind;
+struct ExchangeUnbind;
+struct QueueDeclare;
+struct QueueBind;
+struct QueueUnbind;
+struct QueuePurge;
+struct QueueDelete;
+struct BasicQos;
+struct BasicPublish;
+struct BasicGet;
+struct BasicAck;
+struct BasicNack;
+struct BasicReject;
+struct BasicRecover;
+struct BasicRecoverAsync;
+struct BasicConsume;
+struct BasicCancel;
+struct ConfirmSelect;
+struct TxSelect;
+struct TxCommit;
+struct TxRollback;
+}  // namespace unimq::amqp::codec
+
 namespace unimq::amqp::handlers {
 
 // The codec's table as the broker model's argument table (declares and binds only).

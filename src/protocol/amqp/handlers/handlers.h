@@ -1,4 +1,5 @@
-// The AMQP method handlers, one file per class, called by AmqpConnection with decoded methods.
+// The AMQP method handlers, one file per class, called by AmqpConnection; the entry points
+// taking a decoded method are in dispatch.h.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,6 @@
 #include <unordered_map>
 
 #include "protocol/amqp/codec/field_table.h"
-#include "protocol/amqp/codec/generated/amqp_methods.h"
 
 namespace unimq::amqp {
 class AmqpConnection;
@@ -17,13 +17,6 @@ namespace unimq::amqp::handlers {
 
 // Connection.Start server-properties (product, version, capabilities).
 codec::FieldTable server_properties();
-
-// connection class (channel 0): start-ok, tune-ok, open, close, close-ok (connection.cc).
-void dispatch_connection(AmqpConnection& c, codec::Method& m);
-// channel class: open, flow, close, close-ok (channel.cc).
-void dispatch_channel(AmqpConnection& c, uint16_t channel_id, codec::Method& m);
-// exchange, queue, basic, confirm and tx classes on an open channel (dispatch.cc).
-void dispatch_channel_method(AmqpConnection& c, Channel& ch, codec::Method& m);
 
 // A basic.publish with its header and body is complete on `ch` (basic.cc).
 void publish_complete(AmqpConnection& c, Channel& ch);

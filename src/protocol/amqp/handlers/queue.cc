@@ -1,4 +1,5 @@
 // queue class: declare, bind, unbind, purge, delete.
+#include "protocol/amqp/codec/generated/queue.h"
 #include "protocol/amqp/broker/virtual_host.h"
 #include "protocol/amqp/handlers/handler_util.h"
 

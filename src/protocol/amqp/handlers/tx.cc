@@ -1,5 +1,7 @@
 // tx class: select, commit, rollback. Publishes and acks are buffered on the channel and
 // carried out at commit.
+#include "protocol/amqp/codec/generated/tx.h"
+#include "protocol/amqp/codec/generated/basic.h"
 #include "protocol/amqp/handlers/handler_util.h"
 
 namespace unimq::amqp::handlers {

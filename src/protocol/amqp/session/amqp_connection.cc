@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "net/event_loop.h"
+#include "protocol/amqp/handlers/dispatch.h"
 #include "protocol/amqp/handlers/handlers.h"
 #include "protocol/amqp/session/server_context.h"
 

@@ -14,7 +14,7 @@
 #include "protocol/amqp/broker/exchange.h"
 #include "protocol/amqp/broker/message.h"
 #include "protocol/amqp/broker/queue.h"
-#include "protocol/amqp/codec/generated/amqp_methods.h"
+#include "protocol/amqp/codec/generated/basic.h"
 
 namespace unimq::amqp {
 
