@@ -72,7 +72,7 @@ int run_cli(int argc, char** argv, std::function<int(const Config&)> run_server)
       {"--workers",
        "server.workers",
        "N",
-       "Event-loop threads, 0 = one per core (server.workers)",
+       "Event-loop threads, 0 = one per core, one on <= 2 cores (server.workers)",
        {}},
   };
   for (auto& kf : key_flags)

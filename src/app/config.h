@@ -24,10 +24,13 @@ class ConfigError : public std::runtime_error {
 enum class QueueDropPolicy { DropOldest, DropNewest };
 const char* queue_drop_policy_name(QueueDropPolicy p);
 
+// The event-loop count server.workers = 0 stands for on a machine with `cores` cores.
+uint32_t auto_workers(uint32_t cores);
+
 struct ServerConfig {
   std::string data_dir = "./data";
   std::string log_level = "info";  // trace, debug, info, warn, error, off
-  uint32_t workers = 0;            // event-loop threads; 0 = number of cores
+  uint32_t workers = 0;            // event-loop threads; 0 = auto_workers(cores)
   uint32_t node_id = 1;            // unique per node in a cluster
 
   bool operator==(const ServerConfig&) const = default;

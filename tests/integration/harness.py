@@ -180,7 +180,9 @@ class Broker:
                 "--mqtt-port", str(self.port), "--mqtt-ws-port", str(self.ws_port),
                 "--http-port", str(self.http_port), "--kafka-port", str(self.kafka_port),
                 "--amqp-port", str(self.amqp_port),
-                "--log-level", "debug", "--set", "mqtt.sys_interval_s=1"] + self.extra_args
+                "--log-level", "debug", "--set", "mqtt.sys_interval_s=1",
+                # Two loops whatever the machine, so cross-loop paths are always exercised.
+                "--set", "server.workers=2"] + self.extra_args
 
     def _mosquitto_config(self) -> Path:
         lines = [

@@ -59,6 +59,13 @@ TEST(Config, Defaults) {
   EXPECT_NO_THROW(validate(c));
 }
 
+TEST(Config, AutoWorkersIsOnePerCoreButOneOnSmallMachines) {
+  EXPECT_EQ(auto_workers(1), 1u);
+  EXPECT_EQ(auto_workers(2), 1u);
+  EXPECT_EQ(auto_workers(3), 3u);
+  EXPECT_EQ(auto_workers(16), 16u);
+}
+
 TEST(Config, LoadsToml) {
   Config c = load_config_string(R"(
 [server]
