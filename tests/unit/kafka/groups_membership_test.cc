@@ -5,27 +5,10 @@
 namespace unimq::kafka::groups {
 namespace {
 
-using testing::FakeClock;
 using testing::JoinSlot;
 using testing::SyncSlot;
 
-class GroupsMembershipTest : public ::testing::Test {
- protected:
-  FakeClock clock;
-  std::unique_ptr<storage::KvStore> kv = testing::memory_kv();
-  GroupCoordinator coord{*kv, testing::options_with(clock)};
-
-  // Joins a new member with the v4+ two-step join; returns the held/answered slot.
-  std::string member_id_for(const std::string& group, const std::string& protocol = "range") {
-    JoinSlot s;
-    JoinRequest r = testing::join_request(group, "", protocol);
-    r.require_known_member_id = true;
-    coord.join(r, s.callback());
-    EXPECT_TRUE(s.result);
-    EXPECT_EQ(s.result->error, err::kMemberIdRequired);
-    return s.result->member_id;
-  }
-};
+using GroupsMembershipTest = testing::CoordinatorTest;
 
 TEST_F(GroupsMembershipTest, SingleMemberJoinsSyncsAndHeartbeats) {
   std::string id = member_id_for("g");
@@ -50,13 +33,7 @@ TEST_F(GroupsMembershipTest, SingleMemberJoinsSyncsAndHeartbeats) {
 }
 
 TEST_F(GroupsMembershipTest, TwoMembersRebalanceLeaderGetsAllMetadataFollowerWaitsForSync) {
-  std::string a = member_id_for("g");
-  JoinSlot ja;
-  coord.join(testing::join_request("g", a), ja.callback());
-  ASSERT_TRUE(ja.result);
-  SyncSlot sa;
-  coord.sync(testing::sync_request("g", 1, a, {{a, {1}}}), sa.callback());
-  ASSERT_TRUE(sa.result);
+  std::string a = stable_alone("g");
 
   // A second member arrives: its join is held until the first rejoins.
   std::string b = member_id_for("g");
@@ -92,19 +69,7 @@ TEST_F(GroupsMembershipTest, TwoMembersRebalanceLeaderGetsAllMetadataFollowerWai
 }
 
 TEST_F(GroupsMembershipTest, LeaveTriggersRebalanceAndRemainingMemberBecomesLeader) {
-  std::string a = member_id_for("g");
-  JoinSlot ja, jb;
-  coord.join(testing::join_request("g", a), ja.callback());
-  ASSERT_TRUE(ja.result);  // gen 1 with a alone
-  std::string b = member_id_for("g");
-  coord.join(testing::join_request("g", b), jb.callback());
-  coord.join(testing::join_request("g", a), ja.callback());
-  ASSERT_TRUE(jb.result);
-  EXPECT_EQ(jb.result->generation_id, 2);
-  SyncSlot sa, sb;
-  coord.sync(testing::sync_request("g", 2, b), sb.callback());
-  coord.sync(testing::sync_request("g", 2, a, {{a, {1}}, {b, {2}}}), sa.callback());
-  ASSERT_TRUE(sb.result);
+  const auto [a, b] = stable_pair("g");  // generation 2, a leads
 
   LeaveResult left = coord.leave("g", {{a, std::nullopt}});
   ASSERT_EQ(left.members.size(), 1u);
@@ -124,16 +89,7 @@ TEST_F(GroupsMembershipTest, LeaveTriggersRebalanceAndRemainingMemberBecomesLead
 }
 
 TEST_F(GroupsMembershipTest, SessionTimeoutRemovesMemberAndRebalances) {
-  std::string a = member_id_for("g");
-  JoinSlot ja, jb;
-  coord.join(testing::join_request("g", a), ja.callback());
-  std::string b = member_id_for("g");
-  coord.join(testing::join_request("g", b), jb.callback());
-  coord.join(testing::join_request("g", a), ja.callback());
-  ASSERT_TRUE(jb.result);
-  SyncSlot sa, sb;
-  coord.sync(testing::sync_request("g", 2, a, {{a, {1}}, {b, {2}}}), sa.callback());
-  coord.sync(testing::sync_request("g", 2, b), sb.callback());
+  const auto [a, b] = stable_pair("g");  // generation 2
 
   // b keeps heartbeating, a goes silent past its 10 s session timeout.
   for (int i = 0; i < 4; ++i) {
@@ -154,11 +110,7 @@ TEST_F(GroupsMembershipTest, SessionTimeoutRemovesMemberAndRebalances) {
 }
 
 TEST_F(GroupsMembershipTest, RebalanceTimeoutDropsMembersThatDoNotRejoin) {
-  std::string a = member_id_for("g");
-  JoinSlot ja;
-  coord.join(testing::join_request("g", a), ja.callback());
-  SyncSlot sa;
-  coord.sync(testing::sync_request("g", 1, a, {{a, {1}}}), sa.callback());
+  std::string a = stable_alone("g");
   std::string b = member_id_for("g");
   JoinSlot jb;
   coord.join(testing::join_request("g", b), jb.callback());
@@ -177,9 +129,7 @@ TEST_F(GroupsMembershipTest, RebalanceTimeoutDropsMembersThatDoNotRejoin) {
 }
 
 TEST_F(GroupsMembershipTest, IllegalGenerationAndUnknownMember) {
-  std::string a = member_id_for("g");
-  JoinSlot ja;
-  coord.join(testing::join_request("g", a), ja.callback());
+  std::string a = join_alone("g");  // generation 1
   SyncSlot bad_gen;
   coord.sync(testing::sync_request("g", 7, a), bad_gen.callback());
   ASSERT_TRUE(bad_gen.result);
@@ -233,13 +183,9 @@ TEST_F(GroupsMembershipTest, ProtocolChoiceFollowsLeaderPreferenceAndRejectsDisj
 TEST_F(GroupsMembershipTest, CooperativeStickyDoubleRejoinCompletes) {
   // Gen 1: a alone owns everything. Gen 2: b joins, a rejoins with its owned partitions in the
   // metadata. Then a (having revoked) rejoins again with new metadata: gen 3, both rejoin.
-  std::string a = member_id_for("g");
-  JoinSlot ja;
-  coord.join(testing::join_request("g", a, "cooperative-sticky", {1}), ja.callback());
-  SyncSlot s;
-  coord.sync(testing::sync_request("g", 1, a, {{a, {0, 1}}}), s.callback());
+  std::string a = stable_alone("g", {0, 1}, "cooperative-sticky", {1});
   std::string b = member_id_for("g", "cooperative-sticky");
-  JoinSlot jb;
+  JoinSlot ja, jb;
   coord.join(testing::join_request("g", b, "cooperative-sticky", {0}), jb.callback());
   coord.join(testing::join_request("g", a, "cooperative-sticky", {1}), ja.callback());
   ASSERT_EQ(jb.result->generation_id, 2);

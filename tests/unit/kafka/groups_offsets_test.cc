@@ -8,9 +8,10 @@
 namespace unimq::kafka::groups {
 namespace {
 
-using testing::FakeClock;
-using testing::JoinSlot;
 using testing::SyncSlot;
+
+// The fixture's coordinator starts empty; the restart tests open their own coordinators.
+using GroupsOffsets = testing::CoordinatorTest;
 
 OffsetCommitRequest simple_commit(const std::string& group, const std::string& topic,
                                   int32_t partition, int64_t offset) {
@@ -20,10 +21,7 @@ OffsetCommitRequest simple_commit(const std::string& group, const std::string& t
   return r;
 }
 
-TEST(GroupsOffsets, SimpleCommitThenFetch) {
-  FakeClock clock;
-  auto kv = testing::memory_kv();
-  GroupCoordinator coord{*kv, testing::options_with(clock)};
+TEST_F(GroupsOffsets, SimpleCommitThenFetch) {
   auto errors = coord.commit_offsets(simple_commit("g", "t", 0, 42));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].error, err::kNone);
@@ -41,13 +39,8 @@ TEST(GroupsOffsets, SimpleCommitThenFetch) {
   EXPECT_EQ(groups[0].state, GroupState::Empty);
 }
 
-TEST(GroupsOffsets, MemberCommitsAreCheckedAgainstGeneration) {
-  FakeClock clock;
-  auto kv = testing::memory_kv();
-  GroupCoordinator coord{*kv, testing::options_with(clock)};
-  JoinSlot j;
-  coord.join(testing::join_request("g"), j.callback());
-  std::string id = j.result->member_id;
+TEST_F(GroupsOffsets, MemberCommitsAreCheckedAgainstGeneration) {
+  std::string id = join_alone("g");
   // CompletingRebalance: commits wait for the assignment.
   OffsetCommitRequest r = simple_commit("g", "t", 0, 10);
   r.member_id = id;
@@ -71,14 +64,12 @@ TEST(GroupsOffsets, MemberCommitsAreCheckedAgainstGeneration) {
   EXPECT_EQ(coord.fetch_offsets("g", std::nullopt).partitions.at(0).committed.offset, 10);
 }
 
-TEST(GroupsOffsets, OffsetsSurviveCoordinatorRestart) {
-  FakeClock clock;
-  auto kv = testing::memory_kv();
+TEST_F(GroupsOffsets, OffsetsSurviveCoordinatorRestart) {
   {
-    GroupCoordinator coord{*kv, testing::options_with(clock)};
-    ASSERT_TRUE(coord.load().ok());
-    coord.commit_offsets(simple_commit("team/a", "orders", 3, 1234));
-    coord.commit_offsets(simple_commit("b", "orders", 0, 7));
+    GroupCoordinator first{*kv, testing::options_with(clock)};
+    ASSERT_TRUE(first.load().ok());
+    first.commit_offsets(simple_commit("team/a", "orders", 3, 1234));
+    first.commit_offsets(simple_commit("b", "orders", 0, 7));
   }
   GroupCoordinator restarted{*kv, testing::options_with(clock)};
   ASSERT_TRUE(restarted.load().ok());
@@ -92,35 +83,30 @@ TEST(GroupsOffsets, OffsetsSurviveCoordinatorRestart) {
   EXPECT_EQ(restarted.list_groups().size(), 2u);
 }
 
-TEST(GroupsOffsets, OffsetsSurviveRestartOnRocksDb) {
+TEST_F(GroupsOffsets, OffsetsSurviveRestartOnRocksDb) {
   std::string dir =
       (std::filesystem::temp_directory_path() / ("unimq-groups-test-" + std::to_string(::getpid())))
           .string();
-  FakeClock clock;
   {
-    std::unique_ptr<storage::KvStore> kv;
-    ASSERT_TRUE(storage::open_kv_store(storage::KvBackend::RocksDb, dir, kv).ok());
-    GroupCoordinator coord{*kv, testing::options_with(clock)};
-    coord.commit_offsets(simple_commit("g", "t", 1, 55));
+    std::unique_ptr<storage::KvStore> rocks;
+    ASSERT_TRUE(storage::open_kv_store(storage::KvBackend::RocksDb, dir, rocks).ok());
+    GroupCoordinator first{*rocks, testing::options_with(clock)};
+    first.commit_offsets(simple_commit("g", "t", 1, 55));
   }
   {
-    std::unique_ptr<storage::KvStore> kv;
-    ASSERT_TRUE(storage::open_kv_store(storage::KvBackend::RocksDb, dir, kv).ok());
-    GroupCoordinator coord{*kv, testing::options_with(clock)};
-    ASSERT_TRUE(coord.load().ok());
-    auto f = coord.fetch_offsets("g", std::vector<TopicPartition>{{"t", 1}});
+    std::unique_ptr<storage::KvStore> rocks;
+    ASSERT_TRUE(storage::open_kv_store(storage::KvBackend::RocksDb, dir, rocks).ok());
+    GroupCoordinator restarted{*rocks, testing::options_with(clock)};
+    ASSERT_TRUE(restarted.load().ok());
+    auto f = restarted.fetch_offsets("g", std::vector<TopicPartition>{{"t", 1}});
     EXPECT_EQ(f.partitions.at(0).committed.offset, 55);
   }
   std::filesystem::remove_all(dir);
 }
 
-TEST(GroupsOffsets, DeleteGroupsRefusesNonEmptyAndRemovesOffsets) {
-  FakeClock clock;
-  auto kv = testing::memory_kv();
-  GroupCoordinator coord{*kv, testing::options_with(clock)};
+TEST_F(GroupsOffsets, DeleteGroupsRefusesNonEmptyAndRemovesOffsets) {
   coord.commit_offsets(simple_commit("idle", "t", 0, 1));
-  JoinSlot j;
-  coord.join(testing::join_request("busy"), j.callback());
+  join_alone("busy");
   auto results = coord.delete_groups({"idle", "busy", "missing"});
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].error, err::kNone);
@@ -132,15 +118,8 @@ TEST(GroupsOffsets, DeleteGroupsRefusesNonEmptyAndRemovesOffsets) {
   EXPECT_EQ(restarted.fetch_offsets("idle", std::nullopt).partitions.size(), 0u);
 }
 
-TEST(GroupsOffsets, DescribeReportsMembersAndAssignments) {
-  FakeClock clock;
-  auto kv = testing::memory_kv();
-  GroupCoordinator coord{*kv, testing::options_with(clock)};
-  JoinSlot j;
-  coord.join(testing::join_request("g"), j.callback());
-  std::string id = j.result->member_id;
-  SyncSlot s;
-  coord.sync(testing::sync_request("g", 1, id, {{id, {4, 2}}}), s.callback());
+TEST_F(GroupsOffsets, DescribeReportsMembersAndAssignments) {
+  stable_alone("g", {4, 2});
   GroupDescription d = coord.describe("g");
   EXPECT_EQ(d.state, GroupState::Stable);
   EXPECT_EQ(d.protocol_type, "consumer");
