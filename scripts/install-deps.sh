@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libasio-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev libgtest-dev librocksdb-dev
-  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev librabbitmq-dev
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libisal-dev librdkafka-dev librabbitmq-dev
   python3 python3-pytest python3-paho-mqtt python3-websocket mosquitto mosquitto-clients
   kcat python3-confluent-kafka python3-kafka python3-pika amqp-tools rabbitmq-server
   iperf3 fio

@@ -1,7 +1,10 @@
-// CRC32C (Castagnoli), the checksum of Kafka RecordBatch v2. SSE4.2 has a dedicated
-// instruction; the portable fallback is slicing-by-8 over generated tables.
-#include <nmmintrin.h>
+// CRC32C (Castagnoli), the checksum of Kafka RecordBatch v2, checked on every produced batch.
+// Intel's ISA-L computes it (crc32_iscsi picks the CPU's best kernel: folding with
+// (V)PCLMULQDQ, ~50 GB/s here, against ~8 GB/s for a plain loop of SSE4.2 crc32
+// instructions). The slicing-by-8 version below is the reference the tests check it against.
+#include <isa-l/crc.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -44,32 +47,19 @@ uint32_t crc32c_table(const uint8_t* p, size_t n, uint32_t c) {
   return c;
 }
 
-__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const uint8_t* p, size_t n, uint32_t c) {
-  uint64_t c64 = c;
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    c64 = _mm_crc32_u64(c64, w);
-    p += 8;
-    n -= 8;
-  }
-  c = static_cast<uint32_t>(c64);
-  while (n--) c = _mm_crc32_u8(c, *p++);
-  return c;
-}
-
-using CrcFn = uint32_t (*)(const uint8_t*, size_t, uint32_t);
-
-CrcFn pick_impl() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("sse4.2") ? crc32c_sse42 : crc32c_table;
-}
-
 }  // namespace
 
 uint32_t crc32c(const uint8_t* data, size_t len, uint32_t crc) {
-  static const CrcFn impl = pick_impl();
-  return ~impl(data, len, ~crc);
+  // ISA-L neither inverts on entry nor on exit, and takes an int length.
+  uint32_t c = ~crc;
+  constexpr size_t kChunk = size_t(1) << 30;
+  while (len > 0) {
+    const size_t n = std::min(len, kChunk);
+    c = crc32_iscsi(const_cast<uint8_t*>(data), static_cast<int>(n), c);
+    data += n;
+    len -= n;
+  }
+  return ~c;
 }
 
 // Exposed for tests: both implementations must agree.

@@ -23,8 +23,8 @@
 namespace unimq::storage {
 
 constexpr size_t kBatchHeaderSize = 61;
-constexpr size_t kBatchLengthOffset = 8;    // batchLength field
-constexpr size_t kBatchCrcOffset = 17;      // crc field
+constexpr size_t kBatchLengthOffset = 8;     // batchLength field
+constexpr size_t kBatchCrcOffset = 17;       // crc field
 constexpr size_t kBatchCrcCoveredFrom = 21;  // attributes onwards
 
 struct BatchHeader {
@@ -53,15 +53,16 @@ uint32_t crc32c(const uint8_t* data, size_t len, uint32_t crc = 0);
 // Parses the fixed header of the batch at the start of bytes (needs kBatchHeaderSize bytes).
 Status parse_batch_header(std::span<const uint8_t> bytes, BatchHeader& out);
 // Full validation: header sane, length fits, magic 2, CRC32C matches.
-Status validate_batch(std::span<const uint8_t> batch);
+// check_crc = false skips the CRC32C pass (the caller has just verified it: it is the one
+// costly step).
+Status validate_batch(std::span<const uint8_t> batch, bool check_crc = true);
 // validate_batch plus what a batch being appended must satisfy: at least one record and
 // recordCount == lastOffsetDelta + 1 (the log assigns dense offsets).
-Status validate_producer_batch(std::span<const uint8_t> batch);
+Status validate_producer_batch(std::span<const uint8_t> batch, bool check_crc = true);
 // Rewrites baseOffset in place (CRC stays valid).
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 // Encodes records as one uncompressed batch (offsets relative, base offset 0) appended to out.
-void encode_batch(std::span<const AppendRecord> records, int64_t now_ms,
-                  std::vector<uint8_t>& out);
+void encode_batch(std::span<const AppendRecord> records, int64_t now_ms, std::vector<uint8_t>& out);
 // Decodes the records of one batch, decompressing gzip/snappy/lz4/zstd batches.
 // check_crc = false skips the CRC32C (for a batch validated moments ago, e.g. on append).
 Status decode_batch(std::span<const uint8_t> batch, std::vector<Record>& out,

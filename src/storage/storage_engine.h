@@ -18,7 +18,7 @@ enum class Backend { Memory, Journal };
 std::optional<Backend> parse_backend(std::string_view s);  // memory|journal
 
 struct EngineOptions {
-  std::string data_dir;                    // journal root: <data_dir>/journal/<ns>/<name>-<p>/
+  std::string data_dir;  // journal root: <data_dir>/journal/<ns>/<name>-<p>/
   Backend default_backend = Backend::Journal;
   std::map<std::string, Backend> backend_by_namespace;  // e.g. {"mqtt-transient": Memory}
   StreamConfig default_stream;

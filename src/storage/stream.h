@@ -53,7 +53,10 @@ class Stream {
   virtual void append(std::span<const AppendRecord> records, AppendCallback done) = 0;
   // Appends a prebuilt RecordBatch v2 (e.g. from a Kafka producer): validated (CRC32C),
   // offsets assigned in place, stored as is. A bad batch completes with CorruptBatch.
-  virtual void append_batch(std::vector<uint8_t> batch, AppendCallback done) = 0;
+  // crc_checked: the caller verified the CRC of exactly these bytes (Kafka's produce path
+  // does, before its idempotence check); only the header is checked again.
+  virtual void append_batch(std::vector<uint8_t> batch, AppendCallback done,
+                            bool crc_checked = false) = 0;
   // Blocking convenience for both (tests, tools, start-up).
   AppendResult append_sync(std::span<const AppendRecord> records);
 

@@ -8,9 +8,12 @@ std::string StreamId::to_string() const {
 
 const char* fsync_policy_name(FsyncPolicy p) {
   switch (p) {
-    case FsyncPolicy::Always: return "always";
-    case FsyncPolicy::Interval: return "interval";
-    case FsyncPolicy::Never: return "never";
+    case FsyncPolicy::Always:
+      return "always";
+    case FsyncPolicy::Interval:
+      return "interval";
+    case FsyncPolicy::Never:
+      return "never";
   }
   return "?";
 }

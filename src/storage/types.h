@@ -30,12 +30,12 @@ std::optional<FsyncPolicy> parse_fsync_policy(std::string_view s);  // always|in
 struct StreamConfig {
   FsyncPolicy fsync = FsyncPolicy::Interval;
   uint32_t fsync_interval_ms = 100;
-  uint64_t segment_bytes = 128ull << 20;  // roll a segment past this size
+  uint64_t segment_bytes = 128ull << 20;        // roll a segment past this size
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // ... or this age
-  int64_t retention_ms = -1;     // delete whole segments older than this; -1 = keep
-  int64_t retention_bytes = -1;  // keep at most this many bytes; -1 = no limit
-  uint32_t index_interval_bytes = 4096;  // one sparse index entry per this many bytes
-  uint64_t max_memory_bytes = 64ull << 20;  // memory backend bound (oldest dropped beyond)
+  int64_t retention_ms = -1;                    // delete whole segments older than this; -1 = keep
+  int64_t retention_bytes = -1;                 // keep at most this many bytes; -1 = no limit
+  uint32_t index_interval_bytes = 4096;         // one sparse index entry per this many bytes
+  uint64_t max_memory_bytes = 64ull << 20;      // memory backend bound (oldest dropped beyond)
 };
 
 struct Header {

@@ -34,7 +34,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   const StreamConfig& config() const override { return config_; }
   void set_retention(int64_t retention_ms, int64_t retention_bytes) override;
   void append(std::span<const AppendRecord> records, AppendCallback done) override;
-  void append_batch(std::vector<uint8_t> batch, AppendCallback done) override;
+  void append_batch(std::vector<uint8_t> batch, AppendCallback done,
+                    bool crc_checked = false) override;
   ReadResult read(int64_t offset, size_t max_bytes) const override;
   std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const override;
   int64_t earliest_offset() const override;

@@ -176,6 +176,22 @@ TEST(RecordBatch, EveryFlippedBitIsDetected) {
   }
 }
 
+// Without the CRC pass (the caller verified it), the header checks still hold.
+TEST(RecordBatch, ValidationWithoutCrcStillChecksTheHeader) {
+  AppendRecord r;
+  r.value = "value";
+  std::vector<uint8_t> batch = encode({r});
+  std::vector<uint8_t> bad_crc = batch;
+  bad_crc.back() ^= 1;
+  EXPECT_EQ(validate_producer_batch(bad_crc).code, Errc::CorruptBatch);
+  EXPECT_TRUE(validate_producer_batch(bad_crc, /*check_crc=*/false).ok());
+  std::vector<uint8_t> truncated(batch.begin(), batch.end() - 1);
+  EXPECT_EQ(validate_producer_batch(truncated, false).code, Errc::CorruptBatch);
+  std::vector<uint8_t> bad_magic = batch;
+  bad_magic[16] = 1;
+  EXPECT_EQ(validate_producer_batch(bad_magic, false).code, Errc::CorruptBatch);
+}
+
 // A batch with a valid CRC over garbage records is still rejected by decode.
 TEST(RecordBatch, MalformedRecordsRejected) {
   AppendRecord r;

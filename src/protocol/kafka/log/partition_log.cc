@@ -112,7 +112,8 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
     done(out);
     if (r.status.ok()) self->wake_waiters();
   };
-  stream_->append_batch(std::move(copy), std::move(on_done));
+  // The CRC was checked above (and recomputed if stamped): the stream need not redo it.
+  stream_->append_batch(std::move(copy), std::move(on_done), /*crc_checked=*/true);
 }
 
 uint64_t PartitionLog::add_waiter(Waiter w) {
