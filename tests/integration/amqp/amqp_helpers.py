@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import pika
 from amqp_raw import PROTOCOL_HEADER
@@ -44,6 +44,31 @@ def wait_for(pred: Callable[[], object], timeout: float = 5.0, what: str = "cond
             conn.process_data_events(time_limit=0.02)
         else:
             time.sleep(0.02)
+
+
+def wait_get(channel, queue: str, what: str = "a message", timeout: float = 5.0):
+    """basic.get (no-ack) until a message arrives: (method, properties, body)."""
+    def get():
+        got = channel.basic_get(queue, auto_ack=True)
+        return got if got[0] is not None else None
+    return wait_for(get, timeout, "%s in %s" % (what, queue))
+
+
+def bound_queue(channel, queue: str, exchange: str, routing_key: Optional[str] = None,
+                arguments=None) -> str:
+    """Declares the auto-delete queue `queue` and binds it to `exchange` (routing key None: pika
+    binds with the queue's name); returns the queue's name."""
+    q = channel.queue_declare(queue, auto_delete=True).method.queue
+    channel.queue_bind(q, exchange, routing_key=routing_key, arguments=arguments)
+    return q
+
+
+def dead_letter_target(channel, name, kind: str = "fanout", routing_key: Optional[str] = None):
+    """An auto-delete dead-letter exchange name("dlx") of `kind` with the queue name("dead")
+    bound to it by `routing_key`: (exchange, queue)."""
+    dlx = name("dlx")
+    channel.exchange_declare(dlx, kind, auto_delete=True)
+    return dlx, bound_queue(channel, name("dead"), dlx, routing_key)
 
 
 def collect(conn, channel, queue: str, n: int, auto_ack: bool = True, timeout: float = 5.0):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import struct
 import time
-from typing import Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 PROTOCOL_HEADER = b"AMQP\x00\x00\x09\x01"
 FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_HEARTBEAT = 1, 2, 3, 8
 FRAME_END = 0xCE
+NO_ARGS = b"\x00\x00\x00\x00"  # empty field table
 
 
 def shortstr(s: str) -> bytes:
@@ -43,6 +44,30 @@ def frame(ftype: int, channel: int, payload: bytes, end: int = FRAME_END) -> byt
 
 def method(channel: int, class_id: int, method_id: int, args: bytes = b"", end: int = FRAME_END) -> bytes:
     return frame(FRAME_METHOD, channel, struct.pack("!HH", class_id, method_id) + args, end)
+
+
+def queue_declare(channel: int, name: str, flags: int = 0) -> bytes:
+    """flags: 1 passive, 2 durable, 4 exclusive, 8 auto-delete, 16 nowait."""
+    return method(channel, 50, 10, struct.pack("!H", 0) + shortstr(name) + bytes([flags]) + NO_ARGS)
+
+
+def basic_get(channel: int, queue: str, no_ack: bool = True) -> bytes:
+    return method(channel, 60, 70, struct.pack("!H", 0) + shortstr(queue) + bytes([1 if no_ack else 0]))
+
+
+def read_get_ok_body(r: "RawAmqp", channel: int) -> bytes:
+    """Reads Basic.Get-Ok + header + body frames; returns the body."""
+    ch, cls, mth, _ = r.read_method()
+    assert (ch, cls, mth) == (channel, 60, 71), "expected Basic.Get-Ok, got %d.%d" % (cls, mth)
+    ftype, ch, payload = r.read_frame()
+    assert ftype == FRAME_HEADER
+    size = struct.unpack("!Q", payload[4:12])[0]
+    body = b""
+    while len(body) < size:
+        ftype, ch, payload = r.read_frame()
+        assert ftype == FRAME_BODY
+        body += payload
+    return body
 
 
 class Closed(Exception):
@@ -166,6 +191,18 @@ class RawAmqp:
         ch, cls, mth, _ = self.read_method()
         assert (ch, cls, mth) == (channel, 20, 41), "expected Channel.Close-Ok, got %d.%d" % (cls, mth)
 
+    def declare_queue(self, channel: int, name: str, flags: int = 0) -> None:
+        """Queue.Declare (flags as for queue_declare) and wait for its Declare-Ok."""
+        self.send(queue_declare(channel, name, flags))
+        ch, cls, mth, _ = self.read_method()
+        assert (ch, cls, mth) == (channel, 50, 11), "expected Queue.Declare-Ok, got %d.%d" % (cls, mth)
+
+    def confirm_select(self, channel: int) -> None:
+        """Confirm.Select (publisher confirms on) and wait for its Select-Ok."""
+        self.send(method(channel, 85, 10, b"\x00"))
+        ch, cls, mth, _ = self.read_method()
+        assert (ch, cls, mth) == (channel, 85, 11), "expected Confirm.Select-Ok, got %d.%d" % (cls, mth)
+
     @staticmethod
     def basic_publish(channel: int, exchange: str, routing_key: str) -> bytes:
         return method(channel, 60, 40, struct.pack("!H", 0) + shortstr(exchange) + shortstr(routing_key) + b"\x00")
@@ -173,3 +210,22 @@ class RawAmqp:
     @staticmethod
     def content_header(channel: int, body_size: int) -> bytes:
         return frame(FRAME_HEADER, channel, struct.pack("!HHQH", 60, 0, body_size, 0))
+
+    @staticmethod
+    def publish(channel: int, exchange: str, routing_key: str, body: bytes) -> bytes:
+        """Basic.Publish, a content header without properties and the body in one frame
+        (whatever its size)."""
+        return (RawAmqp.basic_publish(channel, exchange, routing_key) +
+                RawAmqp.content_header(channel, len(body)) + frame(FRAME_BODY, channel, body))
+
+    def read_acks(self, n: int) -> Tuple[Set[int], List[Tuple[int, bool]]]:
+        """Reads publisher-confirm Basic.Ack frames until n delivery tags are acked:
+        (the acked tags, (tag, multiple) per frame)."""
+        acked, frames = set(), []
+        while len(acked) < n:
+            _, cls, mth, args = self.read_method()
+            assert (cls, mth) == (60, 80), "expected Basic.Ack, got %d.%d" % (cls, mth)
+            tag, multiple = struct.unpack("!QB", args[:9])
+            frames.append((tag, bool(multiple & 1)))
+            acked.update(range(1, tag + 1) if multiple & 1 else (tag,))
+        return acked, frames

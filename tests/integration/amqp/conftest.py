@@ -127,6 +127,14 @@ def ch(conn):
 
 
 @pytest.fixture
+def cch(conn):
+    """A channel in confirm mode on `conn`: basic_publish returns once the broker acked it."""
+    c = conn.channel()
+    c.confirm_delivery()
+    return c
+
+
+@pytest.fixture
 def name(request):
     """name(suffix="") -> a queue/exchange name unique to this test."""
     base = "t-%s-%s" % (request.node.name[:40].replace("[", "-").replace("]", ""), uuid.uuid4().hex[:6])

@@ -2,12 +2,10 @@
 error the broker must keep serving other connections."""
 from __future__ import annotations
 
-import struct
-
 import pika
 import pytest
 from amqp_helpers import params
-from amqp_raw import PROTOCOL_HEADER, Closed, frame, method, shortstr, start_ok
+from amqp_raw import PROTOCOL_HEADER, Closed, frame, method, queue_declare, shortstr, start_ok
 
 
 def still_serving(server, name):
@@ -98,7 +96,7 @@ def test_client_heartbeats_keep_the_connection_open(raw):
     while time.monotonic() < end:
         r.send(frame(8, 0, b""))
         time.sleep(0.4)
-    r.send(method(1, 50, 10, struct.pack("!H", 0) + shortstr("") + b"\x00" + b"\x00\x00\x00\x00"))  # queue.declare
+    r.send(queue_declare(1, ""))
     ch, cls, mth, args = r.read_method()
     assert (ch, cls, mth) == (1, 50, 11)  # Declare-Ok with a server-named queue
 
@@ -108,7 +106,7 @@ def test_method_on_closed_channel_is_504(amqp_server, raw, name):
     r.handshake(heartbeat=0)
     r.open_channel(1)
     r.close_channel(1)
-    r.send(method(1, 50, 10, struct.pack("!H", 0) + shortstr(name()) + b"\x00" + b"\x00\x00\x00\x00"))
+    r.send(queue_declare(1, name()))
     cls, code, text = r.expect_close()
     assert (cls, code) == (10, 504), text
     still_serving(amqp_server, name("after"))
@@ -117,7 +115,7 @@ def test_method_on_closed_channel_is_504(amqp_server, raw, name):
 def test_method_on_never_opened_channel_is_504(amqp_server, raw, name):
     r = raw()
     r.handshake(heartbeat=0)
-    r.send(r.basic_publish(7, "", "x") + r.content_header(7, 1) + frame(3, 7, b"x"))
+    r.send(r.publish(7, "", "x", b"x"))
     cls, code, text = r.expect_close()
     assert (cls, code) == (10, 504), text
     still_serving(amqp_server, name())
@@ -128,7 +126,7 @@ def test_frame_larger_than_frame_max_is_501(amqp_server, raw, name):
     r.handshake(heartbeat=0, frame_max=4096)
     r.open_channel(1)
     body = b"x" * 10000
-    r.send(r.basic_publish(1, "", name()) + r.content_header(1, len(body)) + frame(3, 1, body))
+    r.send(r.publish(1, "", name(), body))  # one 10008-byte body frame
     cls, code, text = r.expect_close()
     assert (cls, code) == (10, 501), text
     still_serving(amqp_server, name())

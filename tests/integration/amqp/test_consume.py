@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import collect, depth, drain, wait_for
+from amqp_helpers import bound_queue, collect, depth, drain, wait_for
 
 Closed = pika.exceptions.ChannelClosedByBroker
 
@@ -33,14 +33,11 @@ def test_no_ack_consumer_gets_everything_in_order(conn, filled):
     assert depth(c, q) == 0
 
 
-def test_deliveries_carry_exchange_routing_key_and_increasing_tags(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
-    c.queue_bind(q, "amq.topic", routing_key="a.#")
-    c.basic_publish("amq.topic", "a.b", b"1")
-    c.basic_publish("amq.topic", "a.c", b"2")
-    got = collect(conn, c, q, 2)
+def test_deliveries_carry_exchange_routing_key_and_increasing_tags(conn, cch, name):
+    q = bound_queue(cch, name(), "amq.topic", "a.#")
+    cch.basic_publish("amq.topic", "a.b", b"1")
+    cch.basic_publish("amq.topic", "a.c", b"2")
+    got = collect(conn, cch, q, 2)
     assert [(m.exchange, m.routing_key) for m, _, _ in got] == [("amq.topic", "a.b"), ("amq.topic", "a.c")]
     assert got[0][0].delivery_tag < got[1][0].delivery_tag
 
@@ -165,20 +162,18 @@ def test_round_robin_between_two_consumers(conn, filled):
     assert a and b, "one consumer got everything: %r / %r" % (a, b)
 
 
-def test_cancel_stops_deliveries(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=False).method.queue
+def test_cancel_stops_deliveries(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=False).method.queue
     got = []
-    tag = c.basic_consume(q, lambda ch, m, p, b: got.append(b), auto_ack=True)
-    c.basic_publish("", q, b"before")
+    tag = cch.basic_consume(q, lambda ch, m, p, b: got.append(b), auto_ack=True)
+    cch.basic_publish("", q, b"before")
     wait_for(lambda: got, conn=conn, what="first delivery")
-    c.basic_cancel(tag)
-    c.basic_publish("", q, b"after")
+    cch.basic_cancel(tag)
+    cch.basic_publish("", q, b"after")
     conn.process_data_events(time_limit=0.2)
     assert got == [b"before"]
-    assert drain(c, q) == [b"after"]
-    c.queue_delete(q)
+    assert drain(cch, q) == [b"after"]
+    cch.queue_delete(q)
 
 
 def test_exclusive_consumer_blocks_others_403(connect, filled):
@@ -287,22 +282,20 @@ def test_unacked_messages_move_to_another_consumer_when_one_disconnects(connect,
     assert got == [(True, b"0"), (True, b"1"), (True, b"2")]
 
 
-def test_single_active_consumer(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=False, arguments={"x-single-active-consumer": True}).method.queue
+def test_single_active_consumer(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=False, arguments={"x-single-active-consumer": True}).method.queue
     a, b = [], []
-    tag_a = c.basic_consume(q, lambda ch, m, p, body: a.append(body), auto_ack=True)
-    c.basic_consume(q, lambda ch, m, p, body: b.append(body), auto_ack=True)
+    tag_a = cch.basic_consume(q, lambda ch, m, p, body: a.append(body), auto_ack=True)
+    cch.basic_consume(q, lambda ch, m, p, body: b.append(body), auto_ack=True)
     for i in range(4):
-        c.basic_publish("", q, b"%d" % i)
+        cch.basic_publish("", q, b"%d" % i)
     wait_for(lambda: len(a) + len(b) >= 4, conn=conn, what="4 deliveries")
     assert (a, b) == ([b"0", b"1", b"2", b"3"], []), "only the first consumer may be active"
-    c.basic_cancel(tag_a)
-    c.basic_publish("", q, b"4")
+    cch.basic_cancel(tag_a)
+    cch.basic_publish("", q, b"4")
     wait_for(lambda: b, conn=conn, what="delivery to the next consumer")
     assert b == [b"4"]
-    c.queue_delete(q)
+    cch.queue_delete(q)
 
 
 def test_delivery_tags_count_per_channel_across_get_and_consume(conn, filled):

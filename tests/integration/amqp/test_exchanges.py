@@ -3,27 +3,15 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import drain
+from amqp_helpers import bound_queue, drain
 
 Closed = pika.exceptions.ChannelClosedByBroker
 
 
-@pytest.fixture
-def cch(conn):
-    """A channel in confirm mode: basic_publish returns once the message is routed."""
-    c = conn.channel()
-    c.confirm_delivery()
-    return c
-
-
 def queues(ch, name, *keys, exchange, arguments=None):
     """One auto-delete queue per routing key (or per arguments table) bound to exchange."""
-    out = []
-    for i, k in enumerate(keys):
-        q = ch.queue_declare(name("q%d" % i), auto_delete=True).method.queue
-        ch.queue_bind(q, exchange, routing_key=k, arguments=(arguments[i] if arguments else None))
-        out.append(q)
-    return out
+    return [bound_queue(ch, name("q%d" % i), exchange, k, arguments[i] if arguments else None)
+            for i, k in enumerate(keys)]
 
 
 def test_direct_routes_by_exact_key(cch, name):
@@ -169,8 +157,7 @@ def test_exchange_to_exchange_binding(cch, name):
     cch.exchange_declare(src, "topic")  # not auto-delete: it must outlive the unbind below
     cch.exchange_declare(dst, "fanout", auto_delete=True)
     cch.exchange_bind(destination=dst, source=src, routing_key="orders.#")
-    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
-    cch.queue_bind(q, dst)
+    q = bound_queue(cch, name("q"), dst)
     cch.basic_publish(src, "orders.new", b"via-e2e")
     cch.basic_publish(src, "users.new", b"filtered")
     assert drain(cch, q) == [b"via-e2e"]
@@ -186,8 +173,7 @@ def test_exchange_binding_cycle_delivers_once(cch, name):
     cch.exchange_declare(e2, "fanout")
     cch.exchange_bind(destination=e2, source=e1)
     cch.exchange_bind(destination=e1, source=e2)
-    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
-    cch.queue_bind(q, e2)
+    q = bound_queue(cch, name("q"), e2)
     cch.basic_publish(e1, "", b"loop")
     assert drain(cch, q) == [b"loop"]
     cch.exchange_delete(e1)
@@ -198,8 +184,7 @@ def test_exchange_delete_if_unused_and_delete(conn, name):
     ex = name()
     c = conn.channel()
     c.exchange_declare(ex, "direct", auto_delete=False)
-    q = c.queue_declare(name("q"), auto_delete=True).method.queue
-    c.queue_bind(q, ex, routing_key="k")
+    bound_queue(c, name("q"), ex, "k")
     with pytest.raises(Closed) as e:
         c.exchange_delete(ex, if_unused=True)
     assert e.value.reply_code == 406
@@ -214,8 +199,7 @@ def test_auto_delete_exchange_goes_away_with_its_last_binding(conn, name):
     ex = name()
     c = conn.channel()
     c.exchange_declare(ex, "direct", auto_delete=True)
-    q = c.queue_declare(name("q"), auto_delete=True).method.queue
-    c.queue_bind(q, ex, routing_key="k")
+    q = bound_queue(c, name("q"), ex, "k")
     c.queue_unbind(q, ex, routing_key="k")
     with pytest.raises(Closed) as e:
         c.exchange_declare(ex, "direct", passive=True)
@@ -225,9 +209,8 @@ def test_auto_delete_exchange_goes_away_with_its_last_binding(conn, name):
 def test_utf8_names_and_long_routing_keys(cch, name):
     ex = name("ëxchänge-日本")
     cch.exchange_declare(ex, "direct", auto_delete=True)
-    q = cch.queue_declare(name("qüeue-日本"), auto_delete=True).method.queue
     rk = "ключ." + "k" * 200
-    cch.queue_bind(q, ex, routing_key=rk)
+    q = bound_queue(cch, name("qüeue-日本"), ex, rk)
     cch.basic_publish(ex, rk, b"utf8")
     m, _, body = cch.basic_get(q, auto_ack=True)
     assert body == b"utf8" and m.routing_key == rk and m.exchange == ex

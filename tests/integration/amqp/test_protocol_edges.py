@@ -8,33 +8,7 @@ import time
 import pika
 import pytest
 from amqp_helpers import drain, params
-from amqp_raw import Closed, frame, method, shortstr
-
-NO_ARGS = b"\x00\x00\x00\x00"  # empty field table
-
-
-def queue_declare(channel, name, flags=0):
-    """flags: 1 passive, 2 durable, 4 exclusive, 8 auto-delete, 16 nowait."""
-    return method(channel, 50, 10, struct.pack("!H", 0) + shortstr(name) + bytes([flags]) + NO_ARGS)
-
-
-def basic_get(channel, queue, no_ack=True):
-    return method(channel, 60, 70, struct.pack("!H", 0) + shortstr(queue) + bytes([1 if no_ack else 0]))
-
-
-def read_get_ok_body(r, channel):
-    """Reads Basic.Get-Ok + header + body frames; returns the body."""
-    ch, cls, mth, _ = r.read_method()
-    assert (ch, cls, mth) == (channel, 60, 71), "expected Basic.Get-Ok, got %d.%d" % (cls, mth)
-    ftype, ch, payload = r.read_frame()
-    assert ftype == 2
-    size = struct.unpack("!Q", payload[4:12])[0]
-    body = b""
-    while len(body) < size:
-        ftype, ch, payload = r.read_frame()
-        assert ftype == 3
-        body += payload
-    return body
+from amqp_raw import Closed, basic_get, frame, method, queue_declare, read_get_ok_body, shortstr
 
 
 def still_serving(server):
@@ -52,8 +26,7 @@ def test_pipelined_methods_in_one_write(raw, name):
     r.handshake(heartbeat=0)
     q = name()
     body = b"pipelined"
-    r.send(method(1, 20, 10, shortstr("")) + queue_declare(1, q, 8) +
-           r.basic_publish(1, "", q) + r.content_header(1, len(body)) + frame(3, 1, body) +
+    r.send(method(1, 20, 10, shortstr("")) + queue_declare(1, q, 8) + r.publish(1, "", q, body) +
            basic_get(1, q))
     assert r.read_method()[1:3] == (20, 11)
     assert r.read_method()[1:3] == (50, 11)
@@ -66,8 +39,7 @@ def test_input_fragmented_into_single_bytes(raw, name):
     r.open_channel(1)
     q = name()
     body = b"byte-by-byte"
-    data = (queue_declare(1, q, 8) + r.basic_publish(1, "", q) + r.content_header(1, len(body)) +
-            frame(3, 1, body) + basic_get(1, q))
+    data = queue_declare(1, q, 8) + r.publish(1, "", q, body) + basic_get(1, q)
     for i in range(len(data)):
         r.send(data[i:i + 1])
         if i % 16 == 0:
@@ -81,8 +53,7 @@ def test_body_split_into_many_small_frames(raw, name):
     r.handshake(heartbeat=0)
     r.open_channel(1)
     q = name()
-    r.send(queue_declare(1, q, 8))
-    assert r.read_method()[1:3] == (50, 11)
+    r.declare_queue(1, q, 8)
     body = bytes(range(256)) * 4
     parts = [body[i:i + 10] for i in range(0, len(body), 10)]
     r.send(r.basic_publish(1, "", q) + r.content_header(1, len(body)) + b"".join(frame(3, 1, p) for p in parts))
@@ -96,8 +67,7 @@ def test_content_on_one_channel_interleaved_with_methods_on_another(raw, name):
     r.open_channel(1)
     r.open_channel(2)
     q = name()
-    r.send(queue_declare(1, q, 8))
-    assert r.read_method()[1:3] == (50, 11)
+    r.declare_queue(1, q, 8)
     body = b"interleaved"
     r.send(r.basic_publish(1, "", q) + r.content_header(1, len(body)) +
            queue_declare(2, q, 1) +  # passive declare on channel 2 between header and body
@@ -114,8 +84,7 @@ def test_nowait_declare_then_immediate_publish(raw, name):
     r.open_channel(1)
     q = name()
     body = b"nowait"
-    r.send(queue_declare(1, q, 8 | 16) + r.basic_publish(1, "", q) + r.content_header(1, len(body)) +
-           frame(3, 1, body) + basic_get(1, q))
+    r.send(queue_declare(1, q, 8 | 16) + r.publish(1, "", q, body) + basic_get(1, q))
     assert read_get_ok_body(r, 1) == body  # no Declare-Ok in between
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pika
 import pytest
 from amqp_helpers import collect, depth, drain, wait_for
-from amqp_raw import method
+from amqp_raw import basic_get
 
 FULL_PROPS = dict(
     content_type="application/json", content_encoding="gzip",
@@ -30,25 +30,22 @@ def assert_props(p: pika.BasicProperties):
         assert got == v, "property %s: %r != %r" % (k, got, v)
 
 
-def test_all_properties_round_trip_via_get_and_consume(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
-    c.basic_publish("", q, b"p1", pika.BasicProperties(**FULL_PROPS))
-    c.basic_publish("", q, b"p2", pika.BasicProperties(**FULL_PROPS))
-    _, props, body = c.basic_get(q, auto_ack=True)
+def test_all_properties_round_trip_via_get_and_consume(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.basic_publish("", q, b"p1", pika.BasicProperties(**FULL_PROPS))
+    cch.basic_publish("", q, b"p2", pika.BasicProperties(**FULL_PROPS))
+    _, props, body = cch.basic_get(q, auto_ack=True)
     assert body == b"p1"
     assert_props(props)
-    (_, props, body), = collect(conn, c, q, 1)
+    (_, props, body), = collect(conn, cch, q, 1)
     assert body == b"p2"
     assert_props(props)
 
 
-def test_no_properties_stay_unset(ch, name):
-    ch.confirm_delivery()
-    q = ch.queue_declare(name(), auto_delete=True).method.queue
-    ch.basic_publish("", q, b"bare")
-    _, p, _ = ch.basic_get(q, auto_ack=True)
+def test_no_properties_stay_unset(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.basic_publish("", q, b"bare")
+    _, p, _ = cch.basic_get(q, auto_ack=True)
     assert (p.content_type, p.headers, p.delivery_mode, p.priority, p.message_id) == (None,) * 5
 
 
@@ -62,12 +59,11 @@ def test_mismatched_user_id_is_refused_406(conn, name):
 
 
 @pytest.mark.parametrize("size", [0, 1, 131072 - 8, 131072 * 3 + 17, 4 * 1024 * 1024])
-def test_bodies_of_any_size_round_trip(ch, name, size):
-    ch.confirm_delivery()
-    q = ch.queue_declare(name(), auto_delete=True).method.queue
+def test_bodies_of_any_size_round_trip(cch, name, size):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     body = bytes((i * 7) & 0xFF for i in range(size))
-    ch.basic_publish("", q, body)
-    _, _, got = ch.basic_get(q, auto_ack=True)
+    cch.basic_publish("", q, body)
+    _, _, got = cch.basic_get(q, auto_ack=True)
     assert got == body
 
 
@@ -77,32 +73,19 @@ def test_confirms_ack_every_publish(raw, name):
     r.handshake(heartbeat=0)
     r.open_channel(1)
     q = name()
-    r.send(method(1, 50, 10, struct.pack("!H", 0) + bytes([len(q)]) + q.encode() + b"\x08" + b"\x00\x00\x00\x00"))
-    assert r.read_method()[1:3] == (50, 11)  # auto-delete queue declared
-    r.send(method(1, 85, 10, b"\x00"))  # confirm.select
-    assert r.read_method()[1:3] == (85, 11)
+    r.declare_queue(1, q, 8)  # auto-delete
+    r.confirm_select(1)
     n = 200
-    burst = b"".join(r.basic_publish(1, "", q) + r.content_header(1, 3) + struct.pack("!BHI", 3, 1, 3) + b"abc\xce"
-                     for _ in range(n))
-    r.send(burst)
-    acked = set()
-    while len(acked) < n:
-        ch, cls, mth, args = r.read_method()
-        assert (cls, mth) == (60, 80), "expected Basic.Ack, got %d.%d" % (cls, mth)
-        tag, multiple = struct.unpack("!QB", args[:9])
-        if multiple & 1:
-            acked.update(range(1, tag + 1))
-        else:
-            acked.add(tag)
+    r.send(b"".join(r.publish(1, "", q, b"abc") for _ in range(n)))
+    acked, _ = r.read_acks(n)
     assert acked == set(range(1, n + 1))
 
 
-def test_confirms_with_pika(ch, name):
-    ch.confirm_delivery()
-    q = ch.queue_declare(name(), auto_delete=True).method.queue
+def test_confirms_with_pika(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     for i in range(50):
-        ch.basic_publish("", q, b"%d" % i)  # raises unless the broker acks
-    assert depth(ch, q) == 50
+        cch.basic_publish("", q, b"%d" % i)  # raises unless the broker acks
+    assert depth(cch, q) == 50
 
 
 def test_mandatory_unroutable_is_returned(conn, name):
@@ -116,12 +99,11 @@ def test_mandatory_unroutable_is_returned(conn, name):
     assert returned == [(312, "amq.direct", name("nobody"), b"bounce")]
 
 
-def test_mandatory_unroutable_under_confirms(ch, name):
-    ch.confirm_delivery()
+def test_mandatory_unroutable_under_confirms(cch, name):
     with pytest.raises(pika.exceptions.UnroutableError):
-        ch.basic_publish("amq.direct", name("nobody"), b"bounce", mandatory=True)
-    q = ch.queue_declare(name(), auto_delete=True).method.queue
-    ch.basic_publish("", q, b"routable", mandatory=True)  # no exception: routed and acked
+        cch.basic_publish("amq.direct", name("nobody"), b"bounce", mandatory=True)
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.basic_publish("", q, b"routable", mandatory=True)  # no exception: routed and acked
 
 
 def test_transaction_commit_and_rollback(connect, name):
@@ -193,10 +175,9 @@ def test_content_header_bytes_round_trip_exactly(raw, name):
     r.handshake(heartbeat=0)
     r.open_channel(1)
     q = name()
-    r.send(method(1, 50, 10, struct.pack("!H", 0) + shortstr(q) + b"\x08" + b"\x00\x00\x00\x00"))
-    assert r.read_method()[1:3] == (50, 11)
+    r.declare_queue(1, q, 8)
     r.send(r.basic_publish(1, "", q) + mkframe(2, 1, header) + mkframe(3, 1, body))
-    r.send(method(1, 60, 70, struct.pack("!H", 0) + shortstr(q) + b"\x01"))
+    r.send(basic_get(1, q))
     ch, cls, mth, _ = r.read_method()
     assert (cls, mth) == (60, 71), "expected Basic.Get-Ok, got %d.%d" % (cls, mth)
     ftype, _, got_header = r.read_frame()

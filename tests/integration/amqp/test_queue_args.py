@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import depth, drain, wait_for
+from amqp_helpers import dead_letter_target, depth, drain, wait_for, wait_get
 
 Closed = pika.exceptions.ChannelClosedByBroker
-
-
-@pytest.fixture
-def cch(conn):
-    c = conn.channel()
-    c.confirm_delivery()
-    return c
 
 
 def test_queue_message_ttl_expires_messages(cch, name):
@@ -76,10 +69,8 @@ def test_max_length_reject_publish_nacks_under_confirms(cch, name):
 
 
 def dlx_setup(c, name, **args):
-    dlx = name("dlx")
-    c.exchange_declare(dlx, "direct", auto_delete=True)
-    dead = c.queue_declare(name("dead"), auto_delete=True).method.queue
-    c.queue_bind(dead, dlx, routing_key="dead")
+    """Queue name("src") dead-lettering to a direct exchange with key "dead": (src, dead)."""
+    dlx, dead = dead_letter_target(c, name, "direct", "dead")
     arguments = {"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": "dead"}
     arguments.update(args)
     src = c.queue_declare(name("src"), auto_delete=True, arguments=arguments).method.queue
@@ -97,9 +88,7 @@ def test_rejected_message_is_dead_lettered_with_x_death(cch, name):
     cch.basic_publish("", src, b"bad", pika.BasicProperties(message_id="m1", headers={"keep": "me"}))
     m, _, _ = cch.basic_get(src)
     cch.basic_nack(m.delivery_tag, requeue=False)
-    got = wait_for(lambda: (lambda r: r if r[0] else None)(cch.basic_get(dead, auto_ack=True)),
-                   what="dead-lettered message")
-    dm, props, body = got
+    dm, props, body = wait_get(cch, dead, "dead-lettered message")
     assert body == b"bad"
     assert dm.routing_key == "dead"
     assert props.message_id == "m1" and props.headers["keep"] == "me"
@@ -116,8 +105,7 @@ def test_rejected_message_is_dead_lettered_with_x_death(cch, name):
 def test_expired_message_is_dead_lettered(cch, name):
     src, dead = dlx_setup(cch, name, **{"x-message-ttl": 100})
     cch.basic_publish("", src, b"old")
-    got = wait_for(lambda: (lambda r: r if r[0] else None)(cch.basic_get(dead, auto_ack=True)),
-                   what="expired message dead-lettered")
+    got = wait_get(cch, dead, "expired message dead-lettered")
     assert got[2] == b"old"
     assert x_death(got[1])["reason"] == "expired"
 
@@ -126,25 +114,20 @@ def test_overflowed_message_is_dead_lettered(cch, name):
     src, dead = dlx_setup(cch, name, **{"x-max-length": 1})
     cch.basic_publish("", src, b"first")
     cch.basic_publish("", src, b"second")
-    got = wait_for(lambda: (lambda r: r if r[0] else None)(cch.basic_get(dead, auto_ack=True)),
-                   what="dropped head dead-lettered")
+    got = wait_get(cch, dead, "dropped head dead-lettered")
     assert got[2] == b"first"
     assert x_death(got[1])["reason"] == "maxlen"
     assert drain(cch, src) == [b"second"]
 
 
 def test_dead_letter_without_routing_key_keeps_the_original_key(cch, name):
-    dlx = name("dlx")
-    cch.exchange_declare(dlx, "fanout", auto_delete=True)
-    dead = cch.queue_declare(name("dead"), auto_delete=True).method.queue
-    cch.queue_bind(dead, dlx)
+    dlx, dead = dead_letter_target(cch, name, "fanout")
     src = cch.queue_declare(name("src"), auto_delete=True,
                             arguments={"x-dead-letter-exchange": dlx}).method.queue
     cch.basic_publish("", src, b"x")
     m, _, _ = cch.basic_get(src)
     cch.basic_reject(m.delivery_tag, requeue=False)
-    got = wait_for(lambda: (lambda r: r if r[0] else None)(cch.basic_get(dead, auto_ack=True)),
-                   what="dead letter")
+    got = wait_get(cch, dead, "dead letter")
     assert got[0].routing_key == src
 
 
@@ -177,30 +160,26 @@ def test_x_expires_does_not_remove_a_queue_with_consumers(conn, name):
     c.queue_delete(q)
 
 
-def test_messages_expire_while_the_consumer_is_busy(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True, arguments={"x-message-ttl": 200}).method.queue
+def test_messages_expire_while_the_consumer_is_busy(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True, arguments={"x-message-ttl": 200}).method.queue
     for i in range(5):
-        c.basic_publish("", q, b"%d" % i)
-    c.basic_qos(prefetch_count=1)
+        cch.basic_publish("", q, b"%d" % i)
+    cch.basic_qos(prefetch_count=1)
     got = []
-    c.basic_consume(q, lambda ch, m, p, b: got.append(m), auto_ack=False)
+    cch.basic_consume(q, lambda ch, m, p, b: got.append(m), auto_ack=False)
     wait_for(lambda: got, conn=conn, what="first delivery")
     conn.process_data_events(time_limit=0.6)  # hold it past the others' TTL
-    c.basic_ack(got[0].delivery_tag)
+    cch.basic_ack(got[0].delivery_tag)
     conn.process_data_events(time_limit=0.3)
     assert len(got) == 1, "expired messages were delivered"
 
 
-def test_requeued_message_keeps_its_original_expiry(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
-    c.basic_publish("", q, b"short-lived", pika.BasicProperties(expiration="300"))
-    m, _, _ = c.basic_get(q)
+def test_requeued_message_keeps_its_original_expiry(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.basic_publish("", q, b"short-lived", pika.BasicProperties(expiration="300"))
+    m, _, _ = cch.basic_get(q)
     assert m is not None
     conn.process_data_events(time_limit=0.5)
-    c.basic_nack(m.delivery_tag, requeue=True)
-    wait_for(lambda: depth(c, q) == 0, what="requeued message expired")
-    assert c.basic_get(q)[0] is None
+    cch.basic_nack(m.delivery_tag, requeue=True)
+    wait_for(lambda: depth(cch, q) == 0, what="requeued message expired")
+    assert cch.basic_get(q)[0] is None

@@ -16,17 +16,15 @@ def test_server_named_queue(ch):
     assert ch.queue_declare("", exclusive=True).method.queue != ok.queue
 
 
-def test_declare_ok_counts_messages_and_consumers(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
+def test_declare_ok_counts_messages_and_consumers(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     for i in range(3):
-        c.basic_publish("", q, b"%d" % i)
+        cch.basic_publish("", q, b"%d" % i)
     c2 = conn.channel()
     c2.basic_qos(prefetch_count=1)
     c2.basic_consume(q, lambda *a: None)
     conn.process_data_events(time_limit=0.1)
-    ok = c.queue_declare(q, passive=True).method
+    ok = cch.queue_declare(q, passive=True).method
     assert (ok.message_count, ok.consumer_count) == (2, 1)
 
 
@@ -89,15 +87,13 @@ def test_auto_delete_queue_is_deleted_when_last_consumer_cancels(conn, name):
     assert e.value.reply_code == 404
 
 
-def test_bind_and_unbind(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
-    c.queue_bind(q, "amq.direct", routing_key="rk")
-    c.basic_publish("amq.direct", "rk", b"bound")
-    c.queue_unbind(q, "amq.direct", routing_key="rk")
-    c.basic_publish("amq.direct", "rk", b"unbound")
-    assert drain(c, q) == [b"bound"]
+def test_bind_and_unbind(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
+    cch.queue_bind(q, "amq.direct", routing_key="rk")
+    cch.basic_publish("amq.direct", "rk", b"bound")
+    cch.queue_unbind(q, "amq.direct", routing_key="rk")
+    cch.basic_publish("amq.direct", "rk", b"unbound")
+    assert drain(cch, q) == [b"bound"]
 
 
 def test_bind_to_missing_exchange_or_queue_is_404(conn, name):
@@ -112,15 +108,13 @@ def test_bind_to_missing_exchange_or_queue_is_404(conn, name):
     assert e.value.reply_code == 404
 
 
-def test_purge_returns_count_and_empties(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
+def test_purge_returns_count_and_empties(cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     for i in range(7):
-        c.basic_publish("", q, b"%d" % i)
-    assert c.queue_purge(q).method.message_count == 7
-    assert depth(c, q) == 0
-    assert c.basic_get(q)[0] is None
+        cch.basic_publish("", q, b"%d" % i)
+    assert cch.queue_purge(q).method.message_count == 7
+    assert depth(cch, q) == 0
+    assert cch.basic_get(q)[0] is None
 
 
 def test_delete_returns_count_and_if_unused_if_empty(conn, name):

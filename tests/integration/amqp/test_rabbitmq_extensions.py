@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import RABBIT, drain
+from amqp_helpers import RABBIT, bound_queue, dead_letter_target, drain
 
 MISSING = "not implemented in UniMQ yet"
 
@@ -14,21 +14,12 @@ def missing(what):
     return pytest.mark.xfail(not RABBIT, strict=True, reason="%s: %s" % (what, MISSING))
 
 
-@pytest.fixture
-def cch(conn):
-    c = conn.channel()
-    c.confirm_delivery()
-    return c
-
-
 def test_alternate_exchange_receives_unroutable_messages(cch, name):
     ae, ex = name("ae"), name("ex")
     cch.exchange_declare(ae, "fanout", auto_delete=True)
     cch.exchange_declare(ex, "direct", auto_delete=True, arguments={"alternate-exchange": ae})
-    lost = cch.queue_declare(name("unrouted"), auto_delete=True).method.queue
-    cch.queue_bind(lost, ae)
-    q = cch.queue_declare(name("q"), auto_delete=True).method.queue
-    cch.queue_bind(q, ex, routing_key="known")
+    lost = bound_queue(cch, name("unrouted"), ae)
+    q = bound_queue(cch, name("q"), ex, "known")
     cch.basic_publish(ex, "known", b"routed", mandatory=True)
     cch.basic_publish(ex, "unknown", b"to-ae", mandatory=True)  # not returned: the AE took it
     assert drain(cch, q) == [b"routed"]
@@ -42,38 +33,31 @@ def test_priority_queue_delivers_highest_priority_first(cch, name):
     assert drain(cch, q) == [b"9", b"5", b"5", b"1", b"0"]
 
 
-def test_consumer_priority(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
+def test_consumer_priority(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     lo, hi = [], []
-    c.basic_consume(q, lambda ch, m, p, b: lo.append(b), auto_ack=True, arguments={"x-priority": 1})
-    c.basic_consume(q, lambda ch, m, p, b: hi.append(b), auto_ack=True, arguments={"x-priority": 10})
+    cch.basic_consume(q, lambda ch, m, p, b: lo.append(b), auto_ack=True, arguments={"x-priority": 1})
+    cch.basic_consume(q, lambda ch, m, p, b: hi.append(b), auto_ack=True, arguments={"x-priority": 10})
     for _ in range(5):
-        c.basic_publish("", q, b"x")
+        cch.basic_publish("", q, b"x")
     conn.process_data_events(time_limit=0.5)
     assert (len(hi), len(lo)) == (5, 0)
 
 
-def test_global_qos_is_shared_by_the_channel(conn, name):
-    c = conn.channel()
-    c.confirm_delivery()
-    q = c.queue_declare(name(), auto_delete=True).method.queue
+def test_global_qos_is_shared_by_the_channel(conn, cch, name):
+    q = cch.queue_declare(name(), auto_delete=True).method.queue
     for _ in range(10):
-        c.basic_publish("", q, b"x")
-    c.basic_qos(prefetch_count=3, global_qos=True)
+        cch.basic_publish("", q, b"x")
+    cch.basic_qos(prefetch_count=3, global_qos=True)
     got = []
-    c.basic_consume(q, lambda ch, m, p, b: got.append(m))
-    c.basic_consume(q, lambda ch, m, p, b: got.append(m))
+    cch.basic_consume(q, lambda ch, m, p, b: got.append(m))
+    cch.basic_consume(q, lambda ch, m, p, b: got.append(m))
     conn.process_data_events(time_limit=0.5)
     assert len(got) == 3
 
 
 def test_reject_publish_dlx_nacks_and_dead_letters(cch, name):
-    dlx = name("dlx")
-    cch.exchange_declare(dlx, "fanout", auto_delete=True)
-    dead = cch.queue_declare(name("dead"), auto_delete=True).method.queue
-    cch.queue_bind(dead, dlx)
+    dlx, dead = dead_letter_target(cch, name, "fanout")
     q = cch.queue_declare(name("q"), auto_delete=True, arguments={
         "x-max-length": 1, "x-overflow": "reject-publish-dlx", "x-dead-letter-exchange": dlx}).method.queue
     cch.basic_publish("", q, b"1")
