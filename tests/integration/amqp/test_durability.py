@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import collect, depth, params, wait_amqp
+from amqp_helpers import collect, depth, params, wait_amqp, wait_for
 
 Closed = pika.exceptions.ChannelClosedByBroker
 
@@ -189,4 +189,67 @@ def test_durable_topology_with_arguments_survives_restart(amqp_broker_factory, n
     assert [body for body, _ in get_all(ch, q)] == [b"1", b"2"]
     assert [body for body, _ in get_all(ch, dead)] == [b"0"]
     assert [body for body, _ in get_all(ch, hq)] == [b"0", b"1", b"2", b"deep"]
+    conn.close()
+
+
+
+def _requeue_past_limit(conn, ch, name, qargs):
+    """A durable queue (args `qargs`, max limit two one-byte messages) dead-lettering to a durable
+    fanout: two deliveries held unacked, two newer messages published (unacked ones do not count
+    towards the limit), then the consumer's connection closes so the held two are requeued at the
+    head. Returns (queue, dead-letter queue)."""
+    dlx, q, dead = name("dlx"), name("q"), name("dead")
+    ch.exchange_declare(dlx, "fanout", durable=True)
+    ch.queue_declare(dead, durable=True)
+    ch.queue_bind(dead, dlx)
+    ch.queue_declare(q, durable=True, arguments=dict(qargs, **{"x-dead-letter-exchange": dlx}))
+    persistent = pika.BasicProperties(delivery_mode=2)
+    for i in range(2):
+        ch.basic_publish("", q, b"%d" % i, persistent)
+    held = collect(conn, ch, q, 2, auto_ack=False)
+    assert [body for _, _, body in held] == [b"0", b"1"]
+    for i in range(2, 4):
+        ch.basic_publish("", q, b"%d" % i, persistent)
+    assert depth(ch, q) == 2
+    conn.close()  # requeues the held two
+    return q, dead
+
+
+@pytest.mark.parametrize("limit", [{"x-max-length": 2}, {"x-max-length-bytes": 2}], ids=["length", "bytes"])
+def test_requeue_past_the_limit_drops_and_dead_letters_the_oldest(amqp_broker_factory, name, limit):
+    b = amqp_broker_factory()
+    q, dead = _requeue_past_limit(*open_channel(b), name, limit)
+    conn, ch = open_channel(b)
+    wait_for(lambda: depth(ch, dead) == 2, what="the two requeued messages dead-lettered")
+    assert [body for body, _ in get_all(ch, q)] == [b"2", b"3"]
+    assert [body for body, _ in get_all(ch, dead)] == [b"0", b"1"]
+    conn.close()
+
+
+@pytest.mark.parametrize("overflow", ["reject-publish", "reject-publish-dlx"])
+def test_recovered_queue_over_its_limit_drops_and_dead_letters_its_oldest(amqp_broker_factory, name, overflow):
+    # A reject-publish queue stays over its limit after a requeue (it only refuses publishes);
+    # recovery applies the limit to it like drop-head: RabbitMQ reads x-max-length before
+    # x-overflow when a queue starts, so the oldest are dropped and dead-lettered (reason maxlen).
+    b = amqp_broker_factory()
+    q, dead = _requeue_past_limit(*open_channel(b), name, {"x-max-length": 2, "x-overflow": overflow})
+    conn, ch = open_channel(b)
+    assert depth(ch, q) == 4, "requeue must not trim a reject-publish queue"
+    with pytest.raises(pika.exceptions.NackError):
+        ch.basic_publish("", q, b"refused", pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    assert b.stop() == 0
+    restart(b)
+    conn, ch = open_channel(b)
+    assert [body for body, _ in get_all(ch, q)] == [b"2", b"3"], "the recovered queue kept more than x-max-length"
+    expected = [b"0", b"1"]
+    if overflow == "reject-publish-dlx":
+        expected.insert(0, b"refused")  # dead-lettered when it was refused, before the restart
+    got = []
+    while True:
+        m, props, body = ch.basic_get(dead, auto_ack=True)
+        if m is None:
+            break
+        got.append((body, props.headers["x-death"][0]["reason"]))
+    assert got == [(body, "maxlen") for body in expected]
     conn.close()

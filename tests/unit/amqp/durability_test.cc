@@ -281,3 +281,66 @@ TEST(Durability, TtlCountsAcrossRestart) {
 
 }  // namespace
 }  // namespace unimq::amqp::test
+
+namespace unimq::amqp::test {
+namespace {
+
+// A durable queue at x-max-length 2 holding two unacked deliveries and two newer messages (the
+// unacked ones do not count towards the limit) gets all four back as ready after a restart:
+// the recovered queue applies its limit at once, dropping and dead-lettering the oldest, for
+// every x-overflow (RabbitMQ applies the limits at queue start before it reads x-overflow).
+void fill_past_limit_and_reopen(const std::string& dir, ArgTable qargs) {
+  Node n(dir);
+  ExchangeDeclare x;
+  x.name = "dlx";
+  x.type = "fanout";
+  x.durable = true;
+  ASSERT_TRUE(n.vh().exchange_declare(x).ok());
+  declare(n.vh(), "dead", {}, true);
+  ASSERT_TRUE(n.vh().queue_bind("dead", "dlx", "", {}, 0).ok());
+  qargs.emplace_back("x-dead-letter-exchange", ArgValue::str("dlx"));
+  auto q = declare(n.vh(), "q", std::move(qargs), true);
+  for (int i = 0; i < 2; ++i) publish_stored(n.vh(), "", persistent(std::to_string(i), "q"));
+  ASSERT_TRUE(q->get(false) && q->get(false));
+  for (int i = 2; i < 4; ++i) publish_stored(n.vh(), "", persistent(std::to_string(i), "q"));
+  EXPECT_EQ(q->message_count(), 2u);
+}  // clean shutdown with both deliveries unacked
+
+void expect_trimmed_on_recovery(ArgTable qargs) {
+  TempDir dir;
+  fill_past_limit_and_reopen(dir.path(), std::move(qargs));
+  {
+    Node n(dir.path());
+    QueuePtr q, dead;
+    ASSERT_TRUE(n.vh().find_queue("q", 0, q).ok());
+    ASSERT_TRUE(n.vh().find_queue("dead", 0, dead).ok());
+    EXPECT_EQ(q->message_count(), 2u) << "the recovered queue kept more than its limit";
+    auto d = dead->get(false);
+    ASSERT_TRUE(d) << "what recovery drops is dead-lettered";
+    EXPECT_EQ(arg_string(d->delivery.message->headers(), "x-first-death-reason"), "maxlen");
+    dead->reject(std::span<const uint64_t>(&d->delivery.id, 1), true);
+  }
+  // The drop was persisted (and the dead letters with it): nothing comes back twice.
+  Node n(dir.path());
+  QueuePtr q, dead;
+  ASSERT_TRUE(n.vh().find_queue("q", 0, q).ok());
+  ASSERT_TRUE(n.vh().find_queue("dead", 0, dead).ok());
+  EXPECT_EQ(drain(*q), (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(drain(*dead), (std::vector<std::string>{"0", "1"}));
+}
+
+TEST(Durability, RecoveredQueueOverMaxLengthDropsAndDeadLettersTheOldest) {
+  expect_trimmed_on_recovery(args({{"x-max-length", ArgValue::integer(2)}}));
+}
+
+TEST(Durability, RecoveredQueueOverMaxLengthBytesDropsTheOldest) {
+  expect_trimmed_on_recovery(args({{"x-max-length-bytes", ArgValue::integer(2)}}));
+}
+
+TEST(Durability, RecoveredRejectPublishQueueIsTrimmedToo) {
+  expect_trimmed_on_recovery(args(
+      {{"x-max-length", ArgValue::integer(2)}, {"x-overflow", ArgValue::str("reject-publish")}}));
+}
+
+}  // namespace
+}  // namespace unimq::amqp::test

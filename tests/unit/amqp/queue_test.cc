@@ -101,6 +101,34 @@ TEST_F(Queues, MaxLengthBytesAndRejectPublish) {
   EXPECT_EQ(drain(*qb), (std::vector<std::string>{"bbb"}));
 }
 
+// Requeued messages go back to the head: a drop-head queue they push past its limit drops (and
+// dead-letters) its oldest at once; a reject-publish queue keeps them all and refuses publishes.
+TEST_F(Queues, RequeuePastMaxLengthDropsTheOldestUnlessRejectPublish) {
+  auto dlq = declare(vh, "dlq");
+  auto dh = declare(vh, "dh",
+                    args({{"x-max-length", ArgValue::integer(2)},
+                          {"x-dead-letter-exchange", ArgValue::str("")},
+                          {"x-dead-letter-routing-key", ArgValue::str("dlq")}}));
+  auto rp = declare(vh, "rp",
+                    args({{"x-max-length", ArgValue::integer(2)},
+                          {"x-overflow", ArgValue::str("reject-publish")}}));
+  for (const auto& q : {dh, rp}) {
+    const std::string name = q->name();
+    for (int i = 0; i < 2; ++i) vh.publish("", msg(std::to_string(i), name));
+    auto g0 = q->get(false), g1 = q->get(false);
+    ASSERT_TRUE(g0 && g1);
+    for (int i = 2; i < 4; ++i) EXPECT_FALSE(vh.publish("", msg(std::to_string(i), name)).rejected);
+    uint64_t ids[] = {g0->delivery.id, g1->delivery.id};
+    q->reject(ids, true);
+  }
+  EXPECT_EQ(drain(*dlq), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(dh->message_count(), 2u);
+  EXPECT_EQ(rp->message_count(), 4u);
+  EXPECT_TRUE(vh.publish("", msg("over", "rp")).rejected);
+  EXPECT_EQ(drain(*dh), (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(drain(*rp), (std::vector<std::string>{"0", "1", "2", "3"}));
+}
+
 TEST_F(Queues, BadArgumentsAre406) {
   QueueDeclare d;
   d.name = "bad";

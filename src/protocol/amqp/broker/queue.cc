@@ -328,6 +328,9 @@ void Queue::reject(std::span<const uint64_t> ids, bool requeue) {
       }
       while (r != ready_.end()) merged.push_back(std::move(*r++));
       ready_.swap(merged);
+      // As RabbitMQ: a drop-head queue pushed past its limit by requeued messages drops its
+      // oldest (a reject-publish queue stays over it and refuses publishes meanwhile).
+      if (!spec_.settings.reject_publish) enforce_limits(dead);
     }
     if (!deleted()) run_dispatch(lk, dead);
   }
@@ -393,6 +396,15 @@ void Queue::restore(const MessagePtr& m, int64_t offset, int64_t age_ms) {
   push_ready(Entry{m, next_id_++, offset,
                    expiry_for(*m, steady_ms() - std::max<int64_t>(age_ms, 0)), true});
   if (journal_) journal_->restored(offset);
+}
+
+void Queue::recovered() {
+  std::vector<DeadLetter> dead;
+  {
+    std::lock_guard lk(mu_);
+    enforce_limits(dead);
+  }
+  finish(dead);
 }
 
 void Queue::stored(uint64_t id, int64_t offset) {

@@ -131,6 +131,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // and the flag means "may have been delivered before" (a false "no" would be the error).
   // `age_ms`: how long ago it was published (TTLs keep counting across a restart).
   void restore(const MessagePtr& m, int64_t offset, int64_t age_ms);
+  // Recovery done (every message restored, the vhost's topology back, no lock held): applies
+  // x-max-length / x-max-length-bytes to what came back, dropping (and dead-lettering, reason
+  // maxlen) the oldest. Whatever x-overflow says: RabbitMQ applies the limits at queue start
+  // before it reads x-overflow, so even a reject-publish queue is trimmed by drop-head here.
+  void recovered();
   // Persists the journal cursor now (shutdown).
   void checkpoint();
   // Journal completion for entry `id` (storage thread).

@@ -197,6 +197,13 @@ void VirtualHost::recover() {
   if (n_x + n_q + n_b > 0)
     spdlog::info("amqp: vhost '{}' recovered {} exchanges, {} queues, {} bindings, {} messages",
                  name_, n_x, n_q, n_b, n_m);
+  // Length limits last: what they drop is dead-lettered through the recovered topology, and
+  // dead-lettering publishes, which takes the topology lock.
+  std::vector<QueuePtr> all;
+  all.reserve(queues_.size());
+  for (auto& [n, q] : queues_) all.push_back(q);
+  lk.unlock();
+  for (auto& q : all) q->recovered();
 }
 
 void VirtualHost::shutdown() {
