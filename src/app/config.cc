@@ -150,6 +150,8 @@ const std::vector<Field>& fields() {
     f.push_back(str_field("kafka.sasl_users", &C::kafka, &K::sasl_users));
     f.push_back(int_field("kafka.group_initial_rebalance_delay_ms", &C::kafka,
                           &K::group_initial_rebalance_delay_ms, 0, 600000));
+    f.push_back(int_field("kafka.offsets_retention_minutes", &C::kafka,
+                          &K::offsets_retention_minutes, 1, 1LL << 31));
     f.push_back(
         int_field("kafka.max_request_size", &C::kafka, &K::max_request_size, 1024, 1LL << 30));
 

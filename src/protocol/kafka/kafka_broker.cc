@@ -43,6 +43,7 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
       producer_ids_(kv) {
   groups::CoordinatorOptions go;
   go.initial_rebalance_delay_ms = options_.group_initial_rebalance_delay_ms;
+  go.offsets_retention_ms = options_.offsets_retention_ms;
   groups_ = std::make_unique<groups::GroupCoordinator>(kv, go);
   auto& reg = metrics::global_registry();
   for (const auto& s : codec::api_schemas())

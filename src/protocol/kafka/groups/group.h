@@ -48,6 +48,11 @@ struct Group {
   int64_t rebalance_deadline_ms = 0;   // PreparingRebalance: stop waiting for rejoins
   int64_t initial_delay_until_ms = 0;  // new group: wait this long for more members
   int64_t sync_deadline_ms = 0;        // CompletingRebalance: leader must sync by then
+  // Offset retention (group_retention.cc): when the group last became Empty after having
+  // members (Kafka's state timestamp); 0 while it has members or never had any (a standalone
+  // committer's offsets expire by their own commit times).
+  int64_t empty_since_ms = 0;
+  bool had_members = false;  // ever had members (since its record was written or loaded)
 
   bool all_members_joined() const;
   int32_t max_rebalance_timeout_ms() const;

@@ -19,7 +19,7 @@ bool plausible_topic(const std::string& t) {
 }  // namespace
 
 GroupCoordinator::GroupCoordinator(storage::KvStore& kv, CoordinatorOptions options)
-    : options_(std::move(options)), offsets_(kv), rng_(std::random_device{}()) {
+    : options_(std::move(options)), offsets_(kv), kv_(kv), rng_(std::random_device{}()) {
   if (!options_.clock) options_.clock = [] { return core::wall_ms(); };
 }
 
@@ -33,6 +33,7 @@ storage::Status GroupCoordinator::load() {
     Group& g = groups_[id];
     g.group_id = id;
   }
+  load_group_records();
   return st;
 }
 
@@ -191,6 +192,7 @@ std::vector<DeleteGroupResult> GroupCoordinator::delete_groups(
       } else if (!offsets_.erase_group(id).ok()) {
         r.error = err::kKafkaStorageError;
       } else {
+        if (git->second.had_members) erase_group_record(id);
         groups_.erase(git);
         spdlog::info("kafka group {}: deleted", id);
       }

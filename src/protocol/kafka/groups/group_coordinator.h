@@ -32,6 +32,12 @@ namespace unimq::kafka::groups {
 struct CoordinatorOptions {
   int32_t initial_rebalance_delay_ms = 0;  // kafka.group_initial_rebalance_delay_ms
   int32_t max_session_timeout_ms = 1800000;
+  // offsets.retention.minutes: committed offsets of a group that became Empty are deleted this
+  // long after (a standalone committer's: this long after each commit). <= 0: never.
+  int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+  // offsets.retention.check.interval.ms: how often tick() looks for expired offsets (and drops
+  // Empty groups left with no offsets).
+  int64_t offsets_retention_check_interval_ms = 600000;
   std::function<int64_t()> clock;  // milliseconds; default: wall clock
 };
 
@@ -59,7 +65,8 @@ class GroupCoordinator {
   GroupDescription describe(const std::string& group_id);
   std::vector<DeleteGroupResult> delete_groups(const std::vector<std::string>& group_ids);
 
-  // Expires member sessions and pending member ids, ends timed-out join/sync phases.
+  // Expires member sessions and pending member ids, ends timed-out join/sync phases; every
+  // offsets_retention_check_interval_ms, expires committed offsets.
   void tick();
   // Answers every held JoinGroup/SyncGroup with COORDINATOR_NOT_AVAILABLE (shutdown).
   void fail_pending();
@@ -86,11 +93,19 @@ class GroupCoordinator {
   void remove_member(Group& g, const std::string& id, Completions& out);
   void remove_member_and_update(Group& g, const std::string& id, Completions& out);
   void tick_group(Group& g, Completions& out);
+  // Offset retention (group_retention.cc).
+  void became_active(Group& g);
+  void became_empty(Group& g);
+  void load_group_records();
+  void expire_offsets();
+  void erase_group_record(const std::string& group_id);
 
   CoordinatorOptions options_;
   std::mutex mu_;
   std::map<std::string, Group> groups_;
   OffsetStore offsets_;
+  storage::KvStore& kv_;
+  int64_t next_retention_check_ms_ = 0;
   std::mt19937_64 rng_;
 };
 

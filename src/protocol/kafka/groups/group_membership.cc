@@ -198,6 +198,7 @@ void GroupCoordinator::prepare_rebalance(Group& g, Completions& out) {
     }
   }
   bool new_group = g.state == GroupState::Empty;
+  if (new_group) became_active(g);
   g.state = GroupState::PreparingRebalance;
   g.rebalance_deadline_ms = now() + g.max_rebalance_timeout_ms();
   g.initial_delay_until_ms = 0;
@@ -230,6 +231,7 @@ void GroupCoordinator::complete_join(Group& g, Completions& out) {
     g.state = GroupState::Empty;
     g.protocol_name.clear();
     g.leader_id.clear();
+    became_empty(g);
     return;
   }
   if (!g.members.count(g.leader_id)) g.leader_id = g.members.begin()->first;
@@ -409,6 +411,10 @@ void GroupCoordinator::tick() {
   {
     std::lock_guard lock(mu_);
     for (auto& [_, g] : groups_) tick_group(g, out);
+    if (now() >= next_retention_check_ms_) {
+      next_retention_check_ms_ = now() + options_.offsets_retention_check_interval_ms;
+      expire_offsets();
+    }
   }
   run(out);
 }

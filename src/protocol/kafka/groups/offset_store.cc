@@ -139,4 +139,19 @@ storage::Status OffsetStore::erase_group(const std::string& group) {
   return st;
 }
 
+storage::Status OffsetStore::erase(const std::string& group,
+                                   const std::vector<TopicPartition>& tps) {
+  auto g = groups_.find(group);
+  if (g == groups_.end()) return storage::Status::Ok();
+  std::vector<storage::KvWrite> batch;
+  batch.reserve(tps.size());
+  for (const TopicPartition& tp : tps)
+    batch.push_back({storage::KvWrite::Op::Delete, key(group, tp), {}});
+  storage::Status st = kv_.write(batch, false);
+  if (!st.ok()) return st;
+  for (const TopicPartition& tp : tps) g->second.erase(tp);
+  if (g->second.empty()) groups_.erase(g);
+  return st;
+}
+
 }  // namespace unimq::kafka::groups

@@ -28,6 +28,8 @@ class OffsetStore {
   bool has_group(const std::string& group) const { return groups_.count(group) != 0; }
   std::vector<std::string> group_ids() const;
   storage::Status erase_group(const std::string& group);
+  // Deletes these partitions' offsets (the group goes when none are left).
+  storage::Status erase(const std::string& group, const std::vector<TopicPartition>& tps);
 
   static std::string key(std::string_view group, const TopicPartition& tp);
 
