@@ -53,7 +53,8 @@ class GroupsRetention : public testing::CoordinatorTest {
   }
 };
 
-TEST_F(GroupsRetention, OffsetsOfAGroupWithMembersNeverExpire) {
+// (Its subscription does not parse as the consumer protocol's: no topic counts as dropped.)
+TEST_F(GroupsRetention, OffsetsOfAGroupWithMembersDoNotExpire) {
   const std::string id = stable_alone("g");
   member_commit("g", id, 1, 0, 42);
   clock.advance(30 * kDay);
@@ -61,6 +62,38 @@ TEST_F(GroupsRetention, OffsetsOfAGroupWithMembersNeverExpire) {
   coord.tick();
   EXPECT_EQ(committed(coord, "g", 0), 42) << "the group has a live member";
   EXPECT_TRUE(in_kv("g", 0));
+}
+
+// A ConsumerProtocolSubscription v0 for `topics` (no user data).
+Bytes subscription(const std::vector<std::string>& topics) {
+  Bytes b = {0, 0, 0, 0, 0, uint8_t(topics.size())};
+  for (const std::string& t : topics) {
+    b.push_back(0);
+    b.push_back(uint8_t(t.size()));
+    b.insert(b.end(), t.begin(), t.end());
+  }
+  for (int i = 0; i < 4; ++i) b.push_back(0xff);  // user_data: null
+  return b;
+}
+
+// Kafka expires the offsets of topics a stable consumer group no longer subscribes to,
+// retention after their commit; those of its subscribed topics stay.
+TEST_F(GroupsRetention, AConsumerGroupLosesOffsetsOfTopicsItNoLongerSubscribesTo) {
+  const std::string id = stable_alone("g", {1}, "range", subscription({"t"}));
+  member_commit("g", id, 1, 0, 42);
+  OffsetCommitRequest old;
+  old.group_id = "g";
+  old.member_id = id;
+  old.generation_id = 1;
+  old.offsets.push_back({{"dropped", 0}, {9, -1, "", 0}});
+  ASSERT_EQ(coord.commit_offsets(old).at(0).error, err::kNone);
+  clock.advance(kRetention);
+  keep_alive("g", id, 1);
+  coord.tick();
+  EXPECT_EQ(committed(coord, "g", 0), 42);
+  auto f = coord.fetch_offsets("g", std::vector<TopicPartition>{{"dropped", 0}});
+  EXPECT_EQ(f.partitions.at(0).committed.offset, -1);
+  EXPECT_FALSE(kv->get(OffsetStore::key("g", {"dropped", 0})).has_value());
 }
 
 TEST_F(GroupsRetention, OffsetsOfAnEmptyGroupExpireRetentionAfterItBecameEmpty) {

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,7 @@ class GroupCoordinator {
   void load_group_records();
   void expire_offsets();
   void erase_group_record(const std::string& group_id);
+  bool subscribed_topics(const Group& g, std::set<std::string>& topics) const;
 
   CoordinatorOptions options_;
   std::mutex mu_;
