@@ -12,6 +12,7 @@
 
 namespace unimq::net {
 
+class Poller;
 class TcpConnection;
 class TimerWheel;
 
@@ -24,6 +25,9 @@ struct EventLoop::Impl {
   // The CoarseTimers of this loop (timer.cc); created by the first one armed. Destroyed after
   // the connections (whose handlers own CoarseTimers) and before io.
   std::unique_ptr<TimerWheel> wheel;
+  // Readiness of this loop's connections (poller.h); created by the first one. Destroyed
+  // after the connections and before io.
+  std::unique_ptr<Poller> poller;
   // Open connections homed on this loop; the registry is what keeps a connection alive while
   // it has no operation in flight (e.g. paused). Touched only on this loop's thread. Declared
   // after io so it is destroyed first, while the io_context still exists.
@@ -31,6 +35,7 @@ struct EventLoop::Impl {
 };
 
 inline asio::io_context& io_of(EventLoop& loop) { return loop.internals().io; }
+Poller& poller_of(EventLoop& loop);  // poller.cc
 
 // Marks one event callback on the current loop thread (a readiness handler, a posted task).
 // Connections that queue output inside it are flushed when the outermost scope ends, so bytes

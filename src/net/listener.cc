@@ -1,8 +1,11 @@
 #include "net/listener.h"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -43,18 +46,37 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
     acceptor_.bind(ep, ec);
     if (ec) return ec;
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
+    acceptor_.non_blocking(true, ec);  // accept4 until EAGAIN
     return ec;
   }
   uint16_t local_port() {
     asio::error_code ec;
     return acceptor_.local_endpoint(ec).port();
   }
+  // Accepts what is pending. The wait is armed first: the io_context's reactor is
+  // edge-triggered, so a connection arriving after the last accept4 must find it pending.
   void accept() {
     if (stopped_) return;
-    acceptor_.async_accept(io_of(loop_), [self = shared_from_this()](const asio::error_code& ec,
-                                                                     TcpConnection::Socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    if (!armed_) {
+      armed_ = true;
+      acceptor_.async_wait(asio::socket_base::wait_read,
+                           [self = shared_from_this()](const asio::error_code& ec) {
+                             self->armed_ = false;
+                             if (ec != asio::error::operation_aborted) self->accept();
+                           });
+    }
+    for (int i = 0; i < kAcceptBatch; ++i) {
+      int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (!on_accept_error(errno)) return;
+        continue;
+      }
+      on_accept(fd);
+      if (stopped_) return;
+    }
+    // More may be pending: let the loop's other work run first.
+    asio::post(io_of(loop_), [self = shared_from_this()] { self->accept(); });
   }
   void stop() {
     stopped_ = true;
@@ -64,32 +86,34 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
 
  private:
-  void on_accept(const asio::error_code& ec, TcpConnection::Socket socket) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
-    if (ec) {
-      if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||
-          ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
-        // Out of fds/memory: the pending connection stays queued, so retrying at once would
-        // spin. Back off and let closing connections free resources.
-        spdlog::warn("net: accept on loop {}: {}; retrying in 100ms", loop_.index(), ec.message());
-        backoff_.expires_after(std::chrono::milliseconds(100));
-        backoff_.async_wait([self = shared_from_this()](const asio::error_code& e) {
-          if (!e) self->accept();
-        });
-        return;
-      }
-      spdlog::debug("net: accept on loop {}: {}", loop_.index(), ec.message());
-      accept();
-      return;
+  static constexpr int kAcceptBatch = 64;
+
+  // Returns true to try accept4 again at once.
+  bool on_accept_error(int e) {
+    if (e == EAGAIN || e == EWOULDBLOCK) return false;  // all accepted; the wait is armed
+    if (e == EINTR || e == ECONNABORTED || e == EPROTO) return true;
+    asio::error_code ec(e, asio::system_category());
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+      // Out of fds/memory: the pending connection stays queued, so retrying at once would
+      // spin. Back off and let closing connections free resources.
+      spdlog::warn("net: accept on loop {}: {}; retrying in 100ms", loop_.index(), ec.message());
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([self = shared_from_this()](const asio::error_code& err) {
+        if (!err) self->accept();
+      });
+      return false;
     }
-    asio::error_code opt_ec;
-    socket.set_option(asio::ip::tcp::no_delay(true), opt_ec);  // we batch writes ourselves
+    spdlog::debug("net: accept on loop {}: {}", loop_.index(), ec.message());
+    return false;
+  }
+
+  void on_accept(int fd) {
+    int one = 1;  // we batch writes ourselves
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     const ListenerOptions& o = shared_->opts;
-    auto conn =
-        std::make_shared<TcpConnection>(loop_, std::move(socket), o.limits, shared_->factory,
-                                        o.transport == Transport::WebSocket ? &o : nullptr);
+    auto conn = std::make_shared<TcpConnection>(loop_, fd, o.limits, shared_->factory,
+                                                o.transport == Transport::WebSocket ? &o : nullptr);
     conn->start();
-    accept();
   }
 
   EventLoop& loop_;
@@ -97,6 +121,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   asio::steady_timer backoff_;
   std::shared_ptr<const Shared> shared_;
   bool stopped_ = false;
+  bool armed_ = false;
 };
 
 }  // namespace

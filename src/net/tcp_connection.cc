@@ -1,12 +1,18 @@
 #include "net/tcp_connection.h"
 
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
-#include <array>
+#include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <cerrno>
 #include <cstring>
 
 #include "net/event_loop_impl.h"
+#include "net/poller.h"
 
 namespace unimq::net {
 
@@ -14,9 +20,8 @@ namespace {
 
 std::atomic<uint64_t> g_next_id{1};
 
-// iovecs per writev. 32 keeps the write operation (which carries a copy of them) small enough
-// for asio's per-thread allocation cache.
-constexpr size_t kMaxIov = 32;
+// iovecs per sendmsg.
+constexpr size_t kMaxIov = 64;
 // A connection with no pending input keeps at most this much input buffer capacity.
 constexpr size_t kKeepBufferBytes = 4096;
 // A connection with nothing to write holds no output queue: it goes to a per-loop pool for the
@@ -24,15 +29,6 @@ constexpr size_t kKeepBufferBytes = 4096;
 // buffer, so busy connections that idle between bursts do not regrow (and re-free) them.
 constexpr size_t kOutputPoolSize = 16;
 constexpr size_t kPooledKeepBytes = 64 * 1024;
-
-// A buffer sequence passed by value: asio copies it into the write operation, so the iovecs
-// live exactly as long as the write and no connection carries an iovec array.
-struct IovBuffers {
-  std::array<asio::const_buffer, kMaxIov> bufs;
-  size_t count = 0;
-  const asio::const_buffer* begin() const { return bufs.data(); }
-  const asio::const_buffer* end() const { return bufs.data() + count; }
-};
 
 // The read buffer of a loop thread, shared by all its connections: reads wait for readiness
 // and then read here, so an idle connection holds no input buffer.
@@ -72,6 +68,25 @@ void append_input(InputBuffer& in, const uint8_t* p, size_t n) {
 // Frees an empty buffer above kKeepBufferBytes (maybe_shrink frees above 4 * its argument).
 void trim(InputBuffer& in) { in.maybe_shrink(kKeepBufferBytes / 4); }
 
+std::error_code errno_code(int e) { return std::error_code(e, std::system_category()); }
+
+bool would_block(const std::error_code& ec) {
+  return ec.value() == EAGAIN || ec.value() == EWOULDBLOCK;
+}
+
+// Accepted fds are IPv4 or IPv6 TCP sockets; anything else reads as unknown.
+bool socket_endpoint(int fd, bool peer, asio::ip::tcp::endpoint& ep) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
+                : ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (rc != 0 || len > ep.capacity() || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+    return false;
+  std::memcpy(ep.data(), &ss, len);
+  ep.resize(len);
+  return true;
+}
+
 std::string format_peer(const asio::ip::tcp::endpoint& ep) {
   asio::ip::address a = ep.address();
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {  // dual-stack listener: show plain IPv4
@@ -84,45 +99,81 @@ std::string format_peer(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
-TcpConnection::TcpConnection(EventLoop& loop, Socket socket, const ConnectionLimits& limits,
+TcpConnection::TcpConnection(EventLoop& loop, int fd, const ConnectionLimits& limits,
                              std::shared_ptr<const HandlerFactory> factory,
                              const ListenerOptions* ws_opts)
     : loop_(&loop),
-      socket_(std::move(socket)),
+      fd_(fd),
       limits_(limits),
       factory_(std::move(factory)),
       id_(g_next_id.fetch_add(1, std::memory_order_relaxed)) {
   if (ws_opts != nullptr) ws_ = std::make_unique<WsState>(*ws_opts);
-  asio::error_code ec;
-  asio::ip::tcp::endpoint ep = socket_.remote_endpoint(ec);
-  peer_ = ec ? std::string("?") : format_peer(ep);
-  v6_ = !ec && ep.address().is_v6();
-  socket_.non_blocking(true, ec);  // read_some after a readiness wait must never block
+  asio::ip::tcp::endpoint ep;
+  peer_ = socket_endpoint(fd_, true, ep) ? format_peer(ep) : std::string("?");
   if (limits_.read_buffer < 512) limits_.read_buffer = 512;
 }
 
-TcpConnection::~TcpConnection() = default;
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::string TcpConnection::local_address() const {
-  asio::error_code ec;
-  asio::ip::address a = socket_.local_endpoint(ec).address();
-  if (ec) return {};
+  asio::ip::tcp::endpoint ep;
+  if (fd_ < 0 || !socket_endpoint(fd_, false, ep)) return {};
+  asio::ip::address a = ep.address();
   if (a.is_v6() && a.to_v6().is_v4_mapped())
     a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
   return a.to_string();
 }
 
 void TcpConnection::start() {
-  loop_->internals().connections.emplace(id_, shared_from_this());
-  registered_ = true;
   spdlog::debug("net: conn {} from {} accepted ({}) on loop {}", id_, peer_,
                 ws_ ? "websocket" : "tcp", loop_->index());
+  if (!register_fd()) return;
+  // Bytes that arrived before the registration are reported by the Poller's next round.
   if (ws_) {
     ws_start_handshake_timer();
-  } else if (!became_ready()) {
-    return;
+  } else {
+    became_ready();
   }
-  start_read();
+}
+
+bool TcpConnection::register_fd() {
+  loop_->internals().connections.emplace(id_, shared_from_this());
+  registered_ = true;
+  int err = poller_of(*loop_).add(fd_, this);
+  if (err != 0) {
+    fail("register", errno_code(err));
+    return false;
+  }
+  polled_ = true;
+  return true;
+}
+
+void TcpConnection::unregister() {
+  if (polled_) {
+    polled_ = false;
+    poller_of(*loop_).remove(fd_);
+  }
+  if (registered_) {
+    registered_ = false;
+    auto& conns = loop_->internals().connections;
+    auto it = conns.find(id_);
+    if (it != conns.end()) {
+      poller_of(*loop_).retire(std::move(it->second));
+      conns.erase(it);
+    }
+  }
+}
+
+void TcpConnection::close_fd() {
+  if (fd_ < 0) return;
+  if (polled_) {
+    polled_ = false;
+    poller_of(*loop_).remove(fd_);
+  }
+  ::close(fd_);
+  fd_ = -1;
 }
 
 bool TcpConnection::became_ready() {
@@ -144,50 +195,65 @@ bool TcpConnection::became_ready() {
 
 // ---- input -------------------------------------------------------------------------------
 
-void TcpConnection::start_read() {
-  if (reading_ || paused_ || rehoming_ || state_ != State::kOpen) return;
-  reading_ = true;
-  socket_.async_wait(
-      asio::socket_base::wait_read,
-      [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+void TcpConnection::on_poll_events(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (write_blocked_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    write_blocked_ = false;
+    write_loop();
+  }
+  if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) peer_done_ = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) on_readable();
 }
 
-void TcpConnection::on_readable(asio::error_code ec) {
-  FlushScope scope;  // replies and local deliveries go out before the loop polls again
-  reading_ = false;
-  // Closing: input (even EOF) no longer matters, the flush finishes the job.
-  if (state_ != State::kOpen) return;
-  if (!ec) {
-    ReadScratch& scratch = t_read_scratch;
-    size_t held = input_.size();
-    if (!ws_ && !scratch.busy && held <= limits_.read_buffer / 2) {
-      // Common case: hand the bytes to the handler where they were read. A partial packet left
-      // by the last read goes in front of them; only what is left unconsumed again is copied
-      // back into input_.
-      uint8_t* buf = scratch.get(limits_.read_buffer);
-      if (held > 0) std::memcpy(buf, input_.data().data(), held);
-      size_t n = socket_.read_some(asio::buffer(buf + held, limits_.read_buffer - held), ec);
-      if (!ec) {
-        input_.clear();
-        scratch.busy = true;
-        deliver_direct({buf, held + n});
-        scratch.busy = false;
-        trim(input_);
-      }
-    } else {
-      read_into_input(ec);
-      if (!ec) process_input();
+size_t TcpConnection::read_some(uint8_t* buf, size_t n, std::error_code& ec) {
+  for (;;) {
+    ssize_t r = ::recv(fd_, buf, n, 0);
+    if (r > 0) {
+      ec.clear();
+      return static_cast<size_t>(r);
+    }
+    if (r == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno != EINTR) {
+      ec = errno_code(errno);
+      return 0;
     }
   }
+}
+
+bool TcpConnection::on_readable() {
+  FlushScope scope;  // replies and local deliveries go out before the loop polls again
+  // Closing: input (even EOF) no longer matters, the flush finishes the job. Paused: the next
+  // resume_reading() reads (the edge is not reported again).
+  if (state_ != State::kOpen || paused_ || rehoming_ || fd_ < 0) return false;
+  std::error_code ec;
+  bool filled = false;
+  ReadScratch& scratch = t_read_scratch;
+  size_t held = input_.size();
+  if (!ws_ && !scratch.busy && held <= limits_.read_buffer / 2) {
+    // Common case: hand the bytes to the handler where they were read. A partial packet left
+    // by the last read goes in front of them; only what is left unconsumed again is copied
+    // back into input_.
+    uint8_t* buf = scratch.get(limits_.read_buffer);
+    if (held > 0) std::memcpy(buf, input_.data().data(), held);
+    size_t want = limits_.read_buffer - held;
+    size_t n = read_some(buf + held, want, ec);
+    if (!ec) {
+      filled = n == want;
+      input_.clear();
+      scratch.busy = true;
+      deliver_direct({buf, held + n});
+      scratch.busy = false;
+      trim(input_);
+    }
+  } else {
+    read_into_input(ec, filled);
+    if (!ec) process_input();
+  }
   if (ec) {
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      start_read();  // spurious readiness
-      return;
-    }
-    if (ec == asio::error::operation_aborted) {
-      if (rehoming_) continue_rehome();
-      return;
-    }
+    if (would_block(ec)) return false;  // all read: the Poller reports the next bytes
     if (ec == asio::error::eof) {
       // The peer will send no more but may still read: flush what is queued, then close.
       spdlog::debug("net: conn {} {} closed by peer", id_, peer_);
@@ -195,28 +261,45 @@ void TcpConnection::on_readable(asio::error_code ec) {
     } else {
       fail("read", ec);
     }
-    return;
+    return true;
   }
-  if (state_ != State::kOpen) return;
+  if (state_ != State::kOpen) return true;
   if (rehoming_) {
     continue_rehome();
-    return;
+    return true;
   }
-  start_read();
+  // Edge-triggered: a read that filled the buffer may have left bytes that will not be
+  // reported again, and an EOF (or error) reported with the last bytes is not reported
+  // twice. Read again on a later turn, after the other ready connections.
+  if (filled || peer_done_) post_read();
+  return true;
 }
 
-void TcpConnection::read_into_input(asio::error_code& ec) {
+void TcpConnection::post_read() {
+  if (read_posted_) return;
+  read_posted_ = true;
+  asio::post(io_of(*loop_), [self = shared_from_this(), e = epoch_.load()] {
+    if (self->epoch_.load() != e) return;  // moved to another loop meanwhile
+    self->read_posted_ = false;
+    self->on_readable();
+  });
+}
+
+void TcpConnection::read_into_input(std::error_code& ec, bool& filled) {
   ReadScratch& scratch = t_read_scratch;
   if (!ws_ || !input_.empty() || scratch.busy) {
     // A large packet being assembled (or the shared buffer in use further up the stack): read
     // straight into input_.
     std::span<uint8_t> buf = input_.prepare(limits_.read_buffer);
-    input_.commit(socket_.read_some(asio::buffer(buf.data(), buf.size()), ec));
+    size_t n = read_some(buf.data(), buf.size(), ec);
+    filled = n == buf.size();
+    input_.commit(n);
     return;
   }
   // WebSocket with nothing pending: input_ grows only by what was read.
   uint8_t* buf = scratch.get(limits_.read_buffer);
-  size_t n = socket_.read_some(asio::buffer(buf, limits_.read_buffer), ec);
+  size_t n = read_some(buf, limits_.read_buffer, ec);
+  filled = n == limits_.read_buffer;
   if (!ec) append_input(input_, buf, n);
 }
 
@@ -270,8 +353,10 @@ void TcpConnection::resume_reading() {
   asio::post(io_of(*loop_), [self = shared_from_this(), e = epoch_.load()] {
     if (self->epoch_.load() != e) return;
     if (self->paused_ || self->rehoming_ || self->state_ != State::kOpen) return;
-    self->deliver();
-    self->start_read();
+    FlushScope scope;
+    // Readiness that came while paused was not acted on: read now. The handler is offered
+    // what is buffered with the new bytes, or alone if there are none.
+    if (!self->on_readable() && !self->paused_ && self->state_ == State::kOpen) self->deliver();
   });
 }
 
@@ -380,14 +465,15 @@ FlushScope::~FlushScope() {
 
 void TcpConnection::flush() {
   if (writing_ || rehoming_ || state_ == State::kClosed) return;
-  if (out_ && out_->pending.remaining() > 0) {  // carried over by a rehome
-    start_write();
-    return;
-  }
+  if (prepare_batch()) write_loop();
+}
+
+bool TcpConnection::prepare_batch() {
+  if (out_ && out_->pending.remaining() > 0) return true;  // carried over by a rehome
   if (!has_output()) {
     maybe_release_output();
     if (state_ == State::kClosing) finish_close();
-    return;
+    return false;
   }
   Output& o = out();
   o.pending.clear();
@@ -407,54 +493,46 @@ void TcpConnection::flush() {
       ws_->close_sent = true;
     }
   }
-  start_write();
+  return true;
 }
 
-void TcpConnection::start_write() {
-  IoSlice slices[kMaxIov];
-  size_t count = out_->pending.gather(slices, kMaxIov);
-  writing_ = true;
-  auto done = [self = shared_from_this()](const asio::error_code& ec, size_t n) {
-    self->on_write(ec, n);
-  };
-  if (count == 1) {
-    socket_.async_write_some(asio::const_buffer(slices[0].data, slices[0].len), std::move(done));
-    return;
-  }
-  IovBuffers bufs;
-  bufs.count = count;
-  for (size_t i = 0; i < count; ++i)
-    bufs.bufs[i] = asio::const_buffer(slices[i].data, slices[i].len);
-  socket_.async_write_some(bufs, std::move(done));
-}
-
-void TcpConnection::on_write(const asio::error_code& ec, size_t n) {
-  writing_ = false;
-  if (state_ == State::kClosed) {
-    out_.reset();
-    return;
-  }
-  if (ec) {
-    if (ec == asio::error::operation_aborted && rehoming_) {
+void TcpConnection::write_loop() {
+  for (;;) {
+    writing_ = true;
+    IoSlice slices[kMaxIov];
+    size_t count = out_->pending.gather(slices, kMaxIov);
+    iovec iov[kMaxIov];
+    for (size_t i = 0; i < count; ++i) {
+      iov[i].iov_base = const_cast<void*>(static_cast<const void*>(slices[i].data));
+      iov[i].iov_len = slices[i].len;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    ssize_t r = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (r < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      if (e == EAGAIN || e == EWOULDBLOCK) {
+        write_blocked_ = true;  // writing_ stays set: the Poller's EPOLLOUT continues
+        return;
+      }
+      writing_ = false;
+      fail("write", errno_code(e));
+      return;
+    }
+    writing_ = false;
+    out_->pending.consume(static_cast<size_t>(r));
+    bool batch_done = out_->pending.remaining() == 0;
+    if (batch_done) out_->pending.clear();  // releases the shared payloads, keeps capacity
+    maybe_drain();
+    if (state_ == State::kClosed) return;
+    if (rehoming_) {
       continue_rehome();
       return;
     }
-    fail("write", ec);
-    return;
-  }
-  out_->pending.consume(n);
-  bool batch_done = out_->pending.remaining() == 0;
-  if (batch_done) out_->pending.clear();  // releases the shared payloads, keeps capacity
-  maybe_drain();
-  if (state_ == State::kClosed) return;
-  if (rehoming_) {
-    continue_rehome();
-    return;
-  }
-  if (!batch_done) {
-    start_write();
-  } else {
-    flush();
+    if (!batch_done) continue;
+    if (!prepare_batch()) return;  // else: what was queued meanwhile, in the same loop
   }
 }
 
@@ -481,14 +559,15 @@ void TcpConnection::close() {
 void TcpConnection::finish_close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  // Read what the peer already sent: closing with unread input makes the kernel send RST,
-  // which can make the peer drop our last bytes before reading them.
-  socket_.non_blocking(true, ec);
-  uint8_t sink[4096];
-  for (int i = 0; i < 16 && !ec; ++i) socket_.read_some(asio::buffer(sink), ec);
-  socket_.close(ec);
+  if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_WR);
+    // Read what the peer already sent: closing with unread input makes the kernel send RST,
+    // which can make the peer drop our last bytes before reading them.
+    uint8_t sink[4096];
+    for (int i = 0; i < 16 && ::recv(fd_, sink, sizeof(sink), 0) > 0; ++i) {
+    }
+  }
+  close_fd();
   finalize();
 }
 
@@ -496,27 +575,25 @@ void TcpConnection::abort() {
   if (state_ == State::kClosed) return;
   auto self = shared_from_this();
   state_ = State::kClosed;
-  asio::error_code ec;
-  socket_.close(ec);
-  if (!writing_) {
-    out_.reset();
-  } else if (out_) {  // the write's completion drops the rest
-    out_->accum.clear();
-    out_->ctrl.clear();
-  }
+  close_fd();
+  out_.reset();
+  writing_ = false;
+  write_blocked_ = false;
   rehoming_ = false;
   if (rehome_) rehome_->on_moved = nullptr;
   finalize();
 }
 
-void TcpConnection::fail(const char* what, const asio::error_code& ec) {
+void TcpConnection::fail(const char* what, const std::error_code& ec) {
   spdlog::warn("net: conn {} {} {} error: {}", id_, peer_, what, ec.message());
   abort();
 }
 
 void TcpConnection::close_for_exit() {
-  asio::error_code ec;
-  socket_.close(ec);
+  // The loops are joined: no Poller to tell (closing the fd also leaves its epoll set).
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  polled_ = false;
   state_ = State::kClosed;
 }
 
@@ -551,10 +628,7 @@ void TcpConnection::finalize() {
   }
   retired_.reset();
   ws_handshake_timer_reset();
-  if (registered_) {
-    registered_ = false;
-    loop_->internals().connections.erase(id_);
-  }
+  unregister();
   spdlog::debug("net: conn {} {} closed", id_, peer_);
 }
 

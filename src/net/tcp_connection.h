@@ -1,10 +1,11 @@
 // The one concrete Connection: a TCP socket, optionally speaking WebSocket on top. Private to
-// net/. Lifetime: the home loop's registry holds a shared_ptr while the connection is open;
-// every async operation and posted task holds another, so callbacks never see a dead object.
+// net/. Lifetime: the home loop's registry holds a shared_ptr while the connection is open
+// (the loop's Poller points at it only while registered); every posted task holds another,
+// so callbacks never see a dead object. The socket is a plain non-blocking fd watched by the
+// loop's Poller (poller.h): reads and writes are direct syscalls on readiness.
 #pragma once
 
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "net/connection.h"
@@ -26,13 +28,10 @@ class FlushScope;
 
 class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
  public:
-  // Bound to the io_context's own executor: 8 bytes instead of any_io_executor's 56, in the
-  // socket and in every pending operation (one per idle connection).
-  using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
-
-  // `factory` is called when the connection becomes ready (at once for TCP, after the upgrade
-  // for WebSocket). `ws_opts` non-null makes it a WebSocket connection.
-  TcpConnection(EventLoop& loop, Socket socket, const ConnectionLimits& limits,
+  // Takes ownership of `fd`, a connected non-blocking TCP socket. `factory` is called when the
+  // connection becomes ready (at once for TCP, after the upgrade for WebSocket). `ws_opts`
+  // non-null makes it a WebSocket connection.
+  TcpConnection(EventLoop& loop, int fd, const ConnectionLimits& limits,
                 std::shared_ptr<const HandlerFactory> factory,
                 const ListenerOptions* ws_opts = nullptr);
   ~TcpConnection() override;
@@ -41,6 +40,8 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void start();
   // Process teardown (loops joined): close the socket, no callbacks.
   void close_for_exit();
+  // Readiness reported by the loop's Poller (EPOLLIN, EPOLLOUT, ...).
+  void on_poll_events(uint32_t events);
 
   void set_handler(std::unique_ptr<ConnectionHandler> h) override;
   ConnectionHandler* handler() override { return handler_.get(); }
@@ -93,14 +94,18 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   };
 
   // I/O
-  void start_read();
-  void on_readable(asio::error_code ec);
-  void read_into_input(asio::error_code& ec);  // appends one read_some to input_
+  bool on_readable();  // false if nothing was read (EAGAIN, paused, closed)
+  void post_read();    // reads again later (the last read filled the buffer: maybe more)
+  size_t read_some(uint8_t* buf, size_t n, std::error_code& ec);
+  // Appends one read to input_; `filled` tells whether it filled what was offered.
+  void read_into_input(std::error_code& ec, bool& filled);
   void schedule_flush();
   void run_scheduled_flush(uint32_t epoch);  // the flush schedule_flush() asked for
   void flush();
-  void start_write();
-  void on_write(const asio::error_code& ec, size_t n);
+  bool prepare_batch();  // moves what is queued into the batch to write; false if nothing
+  void write_loop();     // writes batches until done or the socket is full
+  bool register_fd();    // with the loop's Poller; false (and failed) on error
+  void close_fd();
   void after_enqueue();
   void maybe_drain();
   bool has_output() const;
@@ -110,7 +115,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   static std::unique_ptr<Output> take_output();
   static void give_back_output(std::unique_ptr<Output> o);
   void finish_close();  // graceful: output is flushed
-  void fail(const char* what, const asio::error_code& ec);
+  void fail(const char* what, const std::error_code& ec);
   void finalize();
   void end_callback();  // after a handler callback returns
   // Input
@@ -128,10 +133,11 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   }
   // Rehoming (tcp_connection_rehome.cc)
   void continue_rehome();
-  void adopt(int fd);
+  void adopt();
+  void unregister();  // leaves the loop's registry and Poller
 
   EventLoop* loop_;
-  Socket socket_;
+  int fd_;
   ConnectionLimits limits_;
   std::shared_ptr<const HandlerFactory> factory_;
   std::unique_ptr<ConnectionHandler> handler_;
@@ -148,13 +154,15 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   // Rehoming: tasks posted before a move carry the epoch and become no-ops after it.
   std::atomic<uint32_t> epoch_{0};
   State state_ = State::kOpen;
-  bool v6_ = false;
   bool registered_ = false;
+  bool polled_ = false;  // in the loop's Poller
   bool finalized_ = false;
   bool finalize_pending_ = false;  // close requested from inside a handler callback
   bool paused_ = false;
-  bool reading_ = false;
-  bool writing_ = false;
+  bool read_posted_ = false;
+  bool peer_done_ = false;      // EOF or error reported: read until the read says so
+  bool writing_ = false;        // a batch is being written (maybe waiting for EPOLLOUT)
+  bool write_blocked_ = false;  // the socket was full: write_loop() again on EPOLLOUT
   bool flush_posted_ = false;
   bool congested_ = false;
   bool rehoming_ = false;

@@ -1,8 +1,8 @@
-// Moving a connection to another loop: wait until no operation is in flight (cancelling the
-// pending read), detach the fd from the old io_context, and adopt it on the target's. The
-// TcpConnection object itself (buffers, handler, output queue) simply changes owner thread.
+// Moving a connection to another loop: once no handler callback is on the stack, take the fd
+// out of the old loop's Poller and registry, and register it with the target's. The
+// TcpConnection object itself (fd, buffers, handler, output queue) simply changes owner
+// thread; a batch half written continues there.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <asio/post.hpp>
 
@@ -10,14 +10,6 @@
 #include "net/tcp_connection.h"
 
 namespace unimq::net {
-
-namespace {
-// Out of line: inlined, GCC flags asio's move of a closed socket for copying its (unused,
-// uninitialised) reactor data.
-[[gnu::noinline]] TcpConnection::Socket closed_socket(asio::io_context& io) {
-  return TcpConnection::Socket(io);
-}
-}  // namespace
 
 void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
   if (state_ == State::kClosed || rehoming_) {
@@ -36,12 +28,6 @@ void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
   rehome_ = std::make_unique<Rehome>();
   rehome_->target = &target;
   rehome_->on_moved = std::move(on_moved);
-  if (reading_ || writing_) {
-    // Their completions (aborted, or done with data) call continue_rehome().
-    asio::error_code ec;
-    socket_.cancel(ec);
-    return;
-  }
   // Not inline: rehome() may be called from inside a handler callback.
   asio::post(io_of(*loop_), [self, e = epoch_.load()] {
     if (self->epoch_.load() == e) self->continue_rehome();
@@ -49,49 +35,27 @@ void TcpConnection::rehome(EventLoop& target, std::function<void()> on_moved) {
 }
 
 void TcpConnection::continue_rehome() {
-  if (!rehoming_ || reading_ || writing_ || in_handler_ > 0 || state_ == State::kClosed) return;
-  asio::error_code ec;
-  int fd = socket_.release(ec);
-  if (ec) {
-    rehoming_ = false;
-    fail("rehome", ec);
-    return;
-  }
+  if (!rehoming_ || in_handler_ > 0 || state_ == State::kClosed) return;
   auto self = shared_from_this();
-  if (registered_) {
-    registered_ = false;
-    loop_->internals().connections.erase(id_);
-  }
+  unregister();
   // From here on the old loop must not touch us: stale posted tasks see a new epoch.
   epoch_.fetch_add(1);
   flush_posted_ = false;
+  read_posted_ = false;
+  writing_ = false;  // a blocked batch is carried over: adopt() flushes it
+  write_blocked_ = false;
   EventLoop* target = rehome_->target;
-  socket_ = closed_socket(io_of(*target));
   spdlog::debug("net: conn {} {} moving from loop {} to loop {}", id_, peer_, loop_->index(),
                 target->index());
-  target->post([self, fd] { self->adopt(fd); });
+  target->post([self] { self->adopt(); });
 }
 
-void TcpConnection::adopt(int fd) {
+void TcpConnection::adopt() {
   loop_ = rehome_->target;
   std::function<void()> cb = std::move(rehome_->on_moved);
   rehome_.reset();
   rehoming_ = false;
-  loop_->internals().connections.emplace(id_, shared_from_this());
-  registered_ = true;
-  asio::error_code ec;
-  socket_.assign(v6_ ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
-  if (!ec) socket_.non_blocking(true, ec);  // a new socket object: reads must not block
-  if (ec) {
-    asio::error_code ignored;
-    if (socket_.is_open()) {
-      socket_.close(ignored);
-    } else {
-      ::close(fd);
-    }
-    fail("rehome assign", ec);
-    return;
-  }
+  if (!register_fd()) return;
   if (cb) {
     ++in_handler_;
     cb();

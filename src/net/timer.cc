@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "net/event_loop_impl.h"
+#include "net/poller.h"
 
 namespace unimq::net {
 
