@@ -172,9 +172,9 @@ void MqttBroker::shutdown(std::chrono::milliseconds grace) {
 std::vector<ClientSnapshot> MqttBroker::clients() {
   auto parts = gather<std::vector<ClientSnapshot>>(loops_, [this](size_t i) {
     std::vector<ClientSnapshot> v;
-    for (auto& [cid, s] : shards_[i]->sessions()) {
+    for (Session* s : shards_[i]->sessions()) {
       ClientSnapshot c;
-      c.client_id = cid;
+      c.client_id = s->client_id();
       c.username = s->username;
       c.protocol_version = static_cast<int>(s->version);
       c.connected = s->connected();
@@ -198,9 +198,9 @@ std::vector<ClientSnapshot> MqttBroker::clients() {
 std::vector<SubscriptionSnapshot> MqttBroker::subscriptions() {
   auto parts = gather<std::vector<SubscriptionSnapshot>>(loops_, [this](size_t i) {
     std::vector<SubscriptionSnapshot> v;
-    for (auto& [cid, s] : shards_[i]->sessions()) {
+    for (Session* s : shards_[i]->sessions()) {
       for (auto& [key, sub] : s->subscriptions) {
-        v.push_back(SubscriptionSnapshot{cid, sub.filter, sub.group, sub.options});
+        v.push_back(SubscriptionSnapshot{s->client_id(), sub.filter, sub.group, sub.options});
       }
     }
     return v;

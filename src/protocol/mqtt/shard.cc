@@ -23,20 +23,14 @@ Shard::Shard(MqttBroker& broker, net::EventLoop& loop, uint32_t index)
 Shard::~Shard() = default;
 
 Session* Shard::find_session(const std::string& client_id) {
-  auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  return sessions_.find(std::string_view(client_id));
 }
 
-Session* Shard::find_session(uint64_t session_id) {
-  auto it = by_id_.find(session_id);
-  return it == by_id_.end() ? nullptr : it->second;
-}
+Session* Shard::find_session(uint64_t session_id) { return sessions_.find(session_id); }
 
 Session& Shard::create_session(const std::string& client_id, uint64_t id) {
   auto s = std::make_unique<Session>(*this, id ? id : broker_.next_session_id(), client_id);
-  Session& ref = *s;
-  by_id_[ref.id()] = &ref;
-  sessions_[client_id] = std::move(s);
+  Session& ref = sessions_.insert(std::move(s));
   broker_.metrics().sessions.add(1);
   return ref;
 }
@@ -53,14 +47,12 @@ void Shard::end_session(Session& s) {
   broker_.metrics().subscriptions.sub(static_cast<int64_t>(s.subscriptions.size()));
   broker_.metrics().sessions.sub(1);
   broker_.for_each_shard([id](Shard& sh) { sh.index_replica().remove_all(id); }, [] {});
-  by_id_.erase(id);
-  auto it = sessions_.find(s.client_id());
-  if (it == sessions_.end() || it->second.get() != &s) return;
+  std::unique_ptr<Session> owned = sessions_.erase(s);
+  if (!owned) return;
   // Destroy later: we may be inside one of the session's own timer callbacks. The shard keeps
   // it meanwhile (a posted task owning it would, if the loop stops first, destroy it from the
   // io_context's destructor, after the broker the session's destructor reports to).
-  ended_.push_back(std::move(it->second));
-  sessions_.erase(it);
+  ended_.push_back(std::move(owned));
   if (ended_.size() == 1) {  // one cleanup task per batch of ended sessions
     loop_.post([this] {
       auto doomed = std::move(ended_);
@@ -165,7 +157,7 @@ void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string
 
 void Shard::close_all_connections() {
   std::vector<MqttConnection*> conns;
-  for (auto& [cid, s] : sessions_) {
+  for (Session* s : sessions_) {
     if (s->connection()) conns.push_back(s->connection());
   }
   for (auto* c : conns) c->kick(reason::ServerShuttingDown, "server shutting down");

@@ -10,6 +10,7 @@
 
 #include "core/subscription_index.h"
 #include "protocol/mqtt/delivery.h"
+#include "protocol/mqtt/session_table.h"
 
 namespace unimq::net {
 class EventLoop;
@@ -36,9 +37,7 @@ class Shard {
   Session& create_session(const std::string& client_id, uint64_t id = 0);
   // Ends a session: drops its subscriptions on every shard, fires a pending will.
   void end_session(Session& s);
-  const std::unordered_map<std::string, std::unique_ptr<Session>>& sessions() const {
-    return sessions_;
-  }
+  const SessionTable& sessions() const { return sessions_; }
 
   // Routes a message published on this shard to every matching session on every shard, and
   // offers it to the other protocols through the bus (unless its topic starts with '$').
@@ -73,8 +72,7 @@ class Shard {
   net::EventLoop& loop_;
   uint32_t index_;
   core::SubscriptionIndex subs_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<uint64_t, Session*> by_id_;
+  SessionTable sessions_;
   std::vector<std::unique_ptr<Session>> ended_;  // destroyed by a task posted by end_session
   std::vector<core::Match> match_scratch_;
   std::vector<std::vector<Delivery>> outbox_;  // per target shard, reused across publishes

@@ -66,16 +66,16 @@ void Shard::stop_persistence() {
 }
 
 void Shard::apply_watermark(uint32_t stream, int64_t next_offset) {
-  for (auto& [cid, s] : sessions_) s->note_seen(stream, next_offset);
+  for (Session* s : sessions_) s->note_seen(stream, next_offset);
 }
 
 void Shard::save_dirty_cursors() {
   MqttStore* store = broker_.store();
   if (!store) return;
   std::vector<std::pair<std::string, Cursors>> batch;
-  for (auto& [cid, s] : sessions_) {
+  for (Session* s : sessions_) {
     if (!s->cursors_dirty || s->expiry_interval == 0) continue;
-    batch.emplace_back(cid, s->cursors());
+    batch.emplace_back(s->client_id(), s->cursors());
     s->cursors_dirty = false;
   }
   if (!batch.empty()) store->save_cursors(batch);
@@ -89,7 +89,7 @@ size_t Shard::replay_journal() {
     Cursors from;
   };
   std::vector<Target> targets;
-  for (auto& [cid, s] : sessions_) targets.push_back({s.get(), s->cursors()});
+  for (Session* s : sessions_) targets.push_back({s, s->cursors()});
   size_t replayed = 0;
   std::vector<storage::Record> records;
   std::vector<uint32_t> ids;

@@ -107,7 +107,7 @@ void Session::pump() {
 }
 
 void Session::resend_inflight() {
-  if (!conn_) return;
+  if (!conn_ || inflight_.empty()) return;  // (reading an empty Lazy would allocate it)
   std::vector<std::pair<uint64_t, uint16_t>> order;
   order.reserve(inflight_.size());
   for (auto& [pid, e] : *inflight_) order.emplace_back(e.seq, pid);
@@ -123,6 +123,7 @@ void Session::resend_inflight() {
 }
 
 void Session::on_puback(uint16_t packet_id) {
+  if (inflight_.empty()) return;
   auto it = inflight_->find(packet_id);
   if (it == inflight_->end() || it->second.out.qos != 1) return;
   erase_inflight(it);
@@ -183,6 +184,7 @@ core::MessagePtr Session::stored_will() const {
 }
 
 bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
+  if (inflight_.empty()) return false;
   auto it = inflight_->find(packet_id);
   if (it == inflight_->end() || it->second.out.qos != 2) return false;
   if (reason >= 0x80) {  // the receiver refused it: the flow ends here
@@ -196,6 +198,7 @@ bool Session::on_pubrec(uint16_t packet_id, uint8_t reason) {
 }
 
 void Session::on_pubcomp(uint16_t packet_id) {
+  if (inflight_.empty()) return;
   auto it = inflight_->find(packet_id);
   if (it == inflight_->end() || !it->second.released) return;
   erase_inflight(it);
