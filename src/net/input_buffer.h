@@ -82,4 +82,31 @@ class InputBuffer {
   size_t end_ = 0;
 };
 
+// An InputBuffer created by the first write: most connections never hold a partial packet
+// between reads, and then take 8 bytes instead of 40. Once created it stays (no churn).
+class LazyInputBuffer {
+ public:
+  size_t size() const { return b_ ? b_->size() : 0; }
+  bool empty() const { return !b_ || b_->empty(); }
+  std::span<const uint8_t> data() const { return b_ ? b_->data() : std::span<const uint8_t>{}; }
+  void clear() {
+    if (b_) b_->clear();
+  }
+  void consume(size_t n) {
+    if (b_) b_->consume(n);
+  }
+  void maybe_shrink(size_t keep) {
+    if (b_) b_->maybe_shrink(keep);
+  }
+  InputBuffer& get() {
+    if (!b_) b_ = std::make_unique<InputBuffer>();
+    return *b_;
+  }
+  std::span<uint8_t> prepare(size_t n) { return get().prepare(n); }
+  void commit(size_t n) { get().commit(n); }
+
+ private:
+  std::unique_ptr<InputBuffer> b_;
+};
+
 }  // namespace unimq::net

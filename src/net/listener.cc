@@ -111,9 +111,9 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
     int one = 1;  // we batch writes ourselves
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     const ListenerOptions& o = shared_->opts;
-    auto conn = std::make_shared<TcpConnection>(loop_, fd, o.limits, shared_->factory,
+    auto conn = std::make_shared<TcpConnection>(loop_, fd, o.limits,
                                                 o.transport == Transport::WebSocket ? &o : nullptr);
-    conn->start();
+    conn->start(shared_->factory);
   }
 
   EventLoop& loop_;

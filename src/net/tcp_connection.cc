@@ -66,7 +66,10 @@ void append_input(InputBuffer& in, const uint8_t* p, size_t n) {
 }
 
 // Frees an empty buffer above kKeepBufferBytes (maybe_shrink frees above 4 * its argument).
-void trim(InputBuffer& in) { in.maybe_shrink(kKeepBufferBytes / 4); }
+template <typename Buffer>
+void trim(Buffer& in) {
+  in.maybe_shrink(kKeepBufferBytes / 4);
+}
 
 std::error_code errno_code(int e) { return std::error_code(e, std::system_category()); }
 
@@ -99,13 +102,16 @@ std::string format_peer(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
+namespace {
+uint32_t clamp32(size_t v) { return v > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(v); }
+}  // namespace
+
 TcpConnection::TcpConnection(EventLoop& loop, int fd, const ConnectionLimits& limits,
-                             std::shared_ptr<const HandlerFactory> factory,
                              const ListenerOptions* ws_opts)
     : loop_(&loop),
       fd_(fd),
-      limits_(limits),
-      factory_(std::move(factory)),
+      limits_{clamp32(limits.high_watermark), clamp32(limits.low_watermark),
+              clamp32(limits.read_buffer)},
       id_(g_next_id.fetch_add(1, std::memory_order_relaxed)) {
   if (ws_opts != nullptr) ws_ = std::make_unique<WsState>(*ws_opts);
   asio::ip::tcp::endpoint ep;
@@ -126,15 +132,16 @@ std::string TcpConnection::local_address() const {
   return a.to_string();
 }
 
-void TcpConnection::start() {
+void TcpConnection::start(std::shared_ptr<const HandlerFactory> factory) {
   spdlog::debug("net: conn {} from {} accepted ({}) on loop {}", id_, peer_,
                 ws_ ? "websocket" : "tcp", loop_->index());
   if (!register_fd()) return;
   // Bytes that arrived before the registration are reported by the Poller's next round.
   if (ws_) {
+    ws_->factory = std::move(factory);
     ws_start_handshake_timer();
   } else {
-    became_ready();
+    became_ready(std::move(factory));
   }
 }
 
@@ -176,8 +183,7 @@ void TcpConnection::close_fd() {
   fd_ = -1;
 }
 
-bool TcpConnection::became_ready() {
-  std::shared_ptr<const HandlerFactory> factory = std::move(factory_);
+bool TcpConnection::became_ready(std::shared_ptr<const HandlerFactory> factory) {
   if (factory && *factory) {
     ++in_handler_;  // the factory may send or close; on_closed must wait for the handler
     std::unique_ptr<ConnectionHandler> h = (*factory)(*this);
@@ -300,7 +306,7 @@ void TcpConnection::read_into_input(std::error_code& ec, bool& filled) {
   uint8_t* buf = scratch.get(limits_.read_buffer);
   size_t n = read_some(buf, limits_.read_buffer, ec);
   filled = n == limits_.read_buffer;
-  if (!ec) append_input(input_, buf, n);
+  if (!ec) append_input(input_.get(), buf, n);
 }
 
 void TcpConnection::deliver_direct(std::span<const uint8_t> data) {
@@ -317,7 +323,9 @@ void TcpConnection::deliver_direct(std::span<const uint8_t> data) {
     end_callback();
     if (used == 0) break;  // needs more bytes
   }
-  if (!data.empty() && state_ == State::kOpen) append_input(input_, data.data(), data.size());
+  if (!data.empty() && state_ == State::kOpen) {
+    append_input(input_.get(), data.data(), data.size());
+  }
 }
 
 void TcpConnection::process_input() {
@@ -330,6 +338,7 @@ void TcpConnection::process_input() {
 }
 
 void TcpConnection::deliver() {
+  if (!ws_ && input_.empty()) return;
   InputBuffer& in = app_input();
   while (!paused_ && state_ == State::kOpen && handler_ && !in.empty()) {
     ++in_handler_;

@@ -28,16 +28,16 @@ class FlushScope;
 
 class TcpConnection final : public Connection, public std::enable_shared_from_this<TcpConnection> {
  public:
-  // Takes ownership of `fd`, a connected non-blocking TCP socket. `factory` is called when the
-  // connection becomes ready (at once for TCP, after the upgrade for WebSocket). `ws_opts`
-  // non-null makes it a WebSocket connection.
+  // Takes ownership of `fd`, a connected non-blocking TCP socket. `ws_opts` non-null makes it
+  // a WebSocket connection.
   TcpConnection(EventLoop& loop, int fd, const ConnectionLimits& limits,
-                std::shared_ptr<const HandlerFactory> factory,
                 const ListenerOptions* ws_opts = nullptr);
   ~TcpConnection() override;
 
   // Registers with the loop and starts reading. Call on the loop, right after construction.
-  void start();
+  // `factory` is called when the connection becomes ready (at once for TCP, after the upgrade
+  // for WebSocket).
+  void start(std::shared_ptr<const HandlerFactory> factory);
   // Process teardown (loops joined): close the socket, no callbacks.
   void close_for_exit();
   // Readiness reported by the loop's Poller (EPOLLIN, EPOLLOUT, ...).
@@ -84,6 +84,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
           decoder(o.ws_max_message),
           handshake_timeout(o.ws_handshake_timeout) {}
     std::string subprotocol;
+    std::shared_ptr<const HandlerFactory> factory;  // until the upgrade
     ws::FrameDecoder decoder;
     InputBuffer payload;  // un-framed bytes offered to the handler
     bool upgraded = false;
@@ -122,8 +123,9 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void process_input();
   void deliver();
   void deliver_direct(std::span<const uint8_t> data);  // from the loop's read buffer
-  InputBuffer& app_input() { return ws_ ? ws_->payload : input_; }
-  bool became_ready();  // creates the handler; false if the factory refused
+  InputBuffer& app_input() { return ws_ ? ws_->payload : input_.get(); }
+  // Creates the handler; false if the factory refused.
+  bool became_ready(std::shared_ptr<const HandlerFactory> factory);
   // WebSocket (tcp_connection_ws.cc)
   void ws_process();
   void ws_handshake();
@@ -136,36 +138,43 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   void adopt();
   void unregister();  // leaves the loop's registry and Poller
 
+  // ConnectionLimits, in 12 bytes instead of 24.
+  struct Limits {
+    uint32_t high_watermark;
+    uint32_t low_watermark;
+    uint32_t read_buffer;
+  };
+
   EventLoop* loop_;
   int fd_;
-  ConnectionLimits limits_;
-  std::shared_ptr<const HandlerFactory> factory_;
+  Limits limits_;
   std::unique_ptr<ConnectionHandler> handler_;
   std::unique_ptr<ConnectionHandler> retired_;  // replaced from inside its own callback
   std::unique_ptr<WsState> ws_;
   std::string peer_;
   uint64_t id_;
-  // Bytes from the socket not consumed yet (usually empty: reads go to a per-loop buffer).
-  InputBuffer input_;
+  // Bytes from the socket not consumed yet (usually none: reads go to a per-loop buffer).
+  LazyInputBuffer input_;
   std::unique_ptr<Output> out_;
   std::unique_ptr<Rehome> rehome_;  // only while moving to another loop
 
   int in_handler_ = 0;  // depth of handler callbacks on the stack
   // Rehoming: tasks posted before a move carry the epoch and become no-ops after it.
   std::atomic<uint32_t> epoch_{0};
+  // Flags as bit-fields: one connection object per client, tens of thousands of them.
   State state_ = State::kOpen;
-  bool registered_ = false;
-  bool polled_ = false;  // in the loop's Poller
-  bool finalized_ = false;
-  bool finalize_pending_ = false;  // close requested from inside a handler callback
-  bool paused_ = false;
-  bool read_posted_ = false;
-  bool peer_done_ = false;      // EOF or error reported: read until the read says so
-  bool writing_ = false;        // a batch is being written (maybe waiting for EPOLLOUT)
-  bool write_blocked_ = false;  // the socket was full: write_loop() again on EPOLLOUT
-  bool flush_posted_ = false;
-  bool congested_ = false;
-  bool rehoming_ = false;
+  bool registered_ : 1 = false;
+  bool polled_ : 1 = false;  // in the loop's Poller
+  bool finalized_ : 1 = false;
+  bool finalize_pending_ : 1 = false;  // close requested from inside a handler callback
+  bool paused_ : 1 = false;
+  bool read_posted_ : 1 = false;
+  bool peer_done_ : 1 = false;      // EOF or error reported: read until the read says so
+  bool writing_ : 1 = false;        // a batch is being written (maybe waiting for EPOLLOUT)
+  bool write_blocked_ : 1 = false;  // the socket was full: write_loop() again on EPOLLOUT
+  bool flush_posted_ : 1 = false;
+  bool congested_ : 1 = false;
+  bool rehoming_ : 1 = false;
 };
 
 }  // namespace unimq::net

@@ -44,7 +44,7 @@ void TcpConnection::ws_handshake() {
   ws_->handshake_timer.reset();  // cancels the wait; also keeps the timer off other loops
   spdlog::debug("net: conn {} {} websocket upgraded (protocol '{}')", id_, peer_, r.protocol);
   schedule_flush();
-  became_ready();
+  became_ready(std::move(ws_->factory));
 }
 
 void TcpConnection::ws_process() {
