@@ -49,7 +49,7 @@ EventLoopGroup::~EventLoopGroup() {
   // old loop; close every socket while all io_contexts are alive so no socket outlives the
   // service it was registered with, whichever loop is destroyed first.
   for (auto& loop : loops_) {
-    for (auto& [id, conn] : loop->internals().connections) conn->close_for_exit();
+    for (auto& conn : loop->internals().connections) conn->close_for_exit();
   }
 }
 

@@ -6,7 +6,7 @@
 #include <asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
 #include "net/event_loop.h"
 
@@ -31,7 +31,8 @@ struct EventLoop::Impl {
   // Open connections homed on this loop; the registry is what keeps a connection alive while
   // it has no operation in flight (e.g. paused). Touched only on this loop's thread. Declared
   // after io so it is destroyed first, while the io_context still exists.
-  std::unordered_map<uint64_t, std::shared_ptr<TcpConnection>> connections;
+  // A flat vector (each connection knows its slot) rather than a map: no node per connection.
+  std::vector<std::shared_ptr<TcpConnection>> connections;
 };
 
 inline asio::io_context& io_of(EventLoop& loop) { return loop.internals().io; }

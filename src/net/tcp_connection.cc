@@ -146,7 +146,9 @@ void TcpConnection::start(std::shared_ptr<const HandlerFactory> factory) {
 }
 
 bool TcpConnection::register_fd() {
-  loop_->internals().connections.emplace(id_, shared_from_this());
+  auto& conns = loop_->internals().connections;
+  slot_ = static_cast<uint32_t>(conns.size());
+  conns.push_back(shared_from_this());
   registered_ = true;
   int err = poller_of(*loop_).add(fd_, this);
   if (err != 0) {
@@ -164,12 +166,16 @@ void TcpConnection::unregister() {
   }
   if (registered_) {
     registered_ = false;
+    // Swap-remove from the registry; the reference it held goes to the Poller's retired list.
     auto& conns = loop_->internals().connections;
-    auto it = conns.find(id_);
-    if (it != conns.end()) {
-      poller_of(*loop_).retire(std::move(it->second));
-      conns.erase(it);
+    std::shared_ptr<TcpConnection> mine = std::move(conns[slot_]);
+    if (slot_ + 1 != conns.size()) {
+      conns[slot_] = std::move(conns.back());
+      conns[slot_]->slot_ = slot_;
     }
+    conns.pop_back();
+    if (conns.capacity() > 64 && conns.size() < conns.capacity() / 4) conns.shrink_to_fit();
+    poller_of(*loop_).retire(std::move(mine));
   }
 }
 

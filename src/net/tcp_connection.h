@@ -159,6 +159,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   std::unique_ptr<Rehome> rehome_;  // only while moving to another loop
 
   int in_handler_ = 0;  // depth of handler callbacks on the stack
+  uint32_t slot_ = 0;   // index in the loop's registry while registered_
   // Rehoming: tasks posted before a move carry the epoch and become no-ops after it.
   std::atomic<uint32_t> epoch_{0};
   // Flags as bit-fields: one connection object per client, tens of thousands of them.
