@@ -141,9 +141,8 @@ class TimerWheel {
       }
       t->prev_ = t->next_ = nullptr;
       t->wheel_ = nullptr;
-      std::function<void()> fn = std::move(t->fn_);
-      t->fn_ = nullptr;
-      fn();  // may destroy t
+      CoarseTimer::Callback fn = t->fn_.take();
+      fn.run_once();  // may destroy t
     }
   }
 
@@ -165,12 +164,10 @@ class TimerWheel {
 EventLoop::Impl::Impl() = default;
 EventLoop::Impl::~Impl() = default;
 
-void CoarseTimer::arm(EventLoop& loop, std::chrono::milliseconds after, std::function<void()> fn) {
-  cancel();
+void CoarseTimer::schedule(EventLoop& loop, std::chrono::milliseconds after) {
   EventLoop::Impl& im = loop.internals();
   if (!im.wheel) im.wheel = std::make_unique<TimerWheel>(im.io);
   if (after.count() < 0) after = std::chrono::milliseconds(0);
-  fn_ = std::move(fn);
   // The first tick boundary at or after the deadline: never early.
   auto deadline = std::chrono::steady_clock::now() + after;
   uint64_t due = TimerWheel::tick_of(deadline);
@@ -182,7 +179,7 @@ void CoarseTimer::arm(EventLoop& loop, std::chrono::milliseconds after, std::fun
 void CoarseTimer::cancel() {
   if (wheel_ == nullptr) return;
   wheel_->unlink(this);
-  fn_ = nullptr;
+  fn_.reset();
 }
 
 }  // namespace unimq::net
