@@ -75,7 +75,7 @@ void MqttBroker::recover() {
       s.clean_start = false;
       s.username = l.p.username;
       s.expiry_interval = l.p.expiry_interval;
-      for (auto& [key, sub] : l.p.subscriptions) s.subscriptions[key] = sub;
+      for (auto& [key, sub] : l.p.subscriptions) (*s.subscriptions)[key] = sub;
       metrics_.subscriptions.add(static_cast<int64_t>(l.p.subscriptions.size()));
       for (auto& [stream, offset] : l.p.cursors) s.note_seen(stream, offset);
       s.counted_persistent = true;

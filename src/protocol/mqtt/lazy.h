@@ -29,8 +29,15 @@ class Lazy {
   void release_if_empty() {
     if (c_ && c_->empty()) c_.reset();
   }
+  // Read-only iteration; an absent container iterates as an empty one.
+  typename C::const_iterator begin() const { return c_ ? c_->cbegin() : none().cbegin(); }
+  typename C::const_iterator end() const { return c_ ? c_->cend() : none().cend(); }
 
  private:
+  static const C& none() {
+    static const C empty;
+    return empty;
+  }
   std::unique_ptr<C> c_;
 };
 

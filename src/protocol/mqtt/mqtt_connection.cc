@@ -38,8 +38,9 @@ MqttConnection::MqttConnection(MqttBroker& broker, net::Connection& conn)
       conn_(conn),
       generation_(++g_generation),
       last_rx_(std::chrono::steady_clock::now()) {
-  timer_ = std::make_unique<net::Timer>(conn_.loop());
-  timer_->arm(std::chrono::milliseconds(broker_.options().connect_timeout_ms), [this] {
+  auto& timer = extras().connect_timer;
+  timer = std::make_unique<net::Timer>(conn_.loop());
+  timer->arm(std::chrono::milliseconds(broker_.options().connect_timeout_ms), [this] {
     if (state_ != State::AwaitConnect) return;
     spdlog::info("peer={} no CONNECT within {} ms, closing", conn_.peer(),
                  broker_.options().connect_timeout_ms);
@@ -159,9 +160,9 @@ bool MqttConnection::send_publish(const Outbound& out, uint16_t packet_id, bool 
     return false;
   }
   if (client_alias_max_ > 0) {
-    if (!outbound_aliases_)
-      outbound_aliases_ = std::make_unique<decltype(outbound_aliases_)::element_type>();
-    auto& aliases = *outbound_aliases_;
+    auto& out_aliases = extras().outbound_aliases;
+    if (!out_aliases) out_aliases = std::make_unique<std::unordered_map<std::string, uint16_t>>();
+    auto& aliases = *out_aliases;
     auto it = aliases.find(m.topic);
     if (it != aliases.end()) {
       p.props.topic_alias = it->second;
@@ -231,8 +232,16 @@ void MqttConnection::reject_connect(uint8_t v5_reason, uint8_t v3_code, std::str
   conn_.close();
 }
 
+void MqttConnection::end_connect_timeout() {
+  if (!extras_) return;
+  extras_->connect_timer.reset();
+  if (extras_->inbound_aliases.empty() && !extras_->outbound_aliases && !extras_->alive) {
+    extras_.reset();
+  }
+}
+
 void MqttConnection::start_keepalive() {
-  timer_.reset();  // the connect timeout is over; keep-alive uses keepalive_timer_
+  end_connect_timeout();  // the connect timeout is over; keep-alive uses keepalive_timer_
   if (keep_alive_ == 0) {
     keepalive_timer_.cancel();
     return;
@@ -252,19 +261,21 @@ void MqttConnection::check_keepalive() {
 }
 
 void MqttConnection::on_closed() {
-  if (timer_) timer_->cancel();
+  if (extras_ && extras_->connect_timer) extras_->connect_timer->cancel();
   keepalive_timer_.cancel();
   if (counted_) broker_.metrics().connections.sub(1);
   counted_ = false;
   state_ = State::Closing;
   if (session_) session_closed(!normal_disconnect_);
   closed_ = true;
-  alive_.reset();
+  if (extras_) extras_->alive.reset();
 }
 
 std::weak_ptr<bool> MqttConnection::alive_token() {
-  if (!alive_ && !closed_) alive_ = std::make_shared<bool>(true);
-  return alive_;
+  if (closed_) return extras_ ? extras_->alive : nullptr;
+  std::shared_ptr<bool>& alive = extras().alive;
+  if (!alive) alive = std::make_shared<bool>(true);
+  return alive;
 }
 
 void MqttConnection::session_closed(bool send_will) {

@@ -67,7 +67,7 @@ class MqttConnection : public net::ConnectionHandler {
   uint16_t client_receive_maximum() const { return client_receive_max_; }
 
  private:
-  enum class State { AwaitConnect, Rehoming, Connected, Closing };
+  enum class State : uint8_t { AwaitConnect, Rehoming, Connected, Closing };
 
   void dispatch(Packet& p);
   void handle_connect(Connect& c);
@@ -95,36 +95,48 @@ class MqttConnection : public net::ConnectionHandler {
                           std::vector<SessionSubscriptionRequest> accepted);
   void session_closed(bool send_will);
 
+  // Ordered to pack: one of these per client, tens of thousands of them.
   MqttBroker& broker_;
   net::Connection& conn_;
-  State state_ = State::AwaitConnect;
-  Version version_ = Version::V311;
+  uint64_t generation_;
+  // Keep-alive: one timer checks the time of the last packet instead of re-arming per packet.
+  // It is a CoarseTimer (no allocation, shared ticker per loop): every connection has one.
+  std::chrono::steady_clock::time_point last_rx_;
   std::string client_id_;
   Session* session_ = nullptr;
-  uint64_t generation_;
+  net::CoarseTimer keepalive_timer_;
+
+  // What an idle connected client does not need, allocated on first use and freed once the
+  // connect timeout is over if nothing else is in it.
+  struct Extras {
+    std::unique_ptr<net::Timer> connect_timer;                        // until CONNACK
+    Lazy<std::unordered_map<uint16_t, std::string>> inbound_aliases;  // v5 clients using them
+    // Allocated by the first alias we assign (v5 clients that accept aliases only).
+    std::unique_ptr<std::unordered_map<std::string, uint16_t>> outbound_aliases;
+    // Lets posted callbacks know this handler still exists (see alive_token()).
+    std::shared_ptr<bool> alive;
+  };
+  Extras& extras() {
+    if (!extras_) extras_ = std::make_unique<Extras>();
+    return *extras_;
+  }
+  void end_connect_timeout();  // cancels and frees the connect timer
+  std::unique_ptr<Extras> extras_;
+
+  // Lets posted callbacks know this handler still exists. Created by the first callback that
+  // needs it (an idle client never does), dropped by on_closed.
+  std::weak_ptr<bool> alive_token();
+
+  // Limits announced by the client (v5).
+  uint32_t client_max_packet_ = 0;  // 0 = no limit
+  uint16_t client_receive_max_ = 65535;
+  uint16_t client_alias_max_ = 0;
+  uint16_t keep_alive_ = 0;
+  State state_ = State::AwaitConnect;
+  Version version_ = Version::V311;
   bool normal_disconnect_ = false;
   bool counted_ = false;      // counted in the connections gauge
   bool problem_info_ = true;  // v5 request problem information
-
-  // Keep-alive: one timer checks the time of the last packet instead of re-arming per packet.
-  // It is a CoarseTimer (no allocation, shared ticker per loop): every connection has one.
-  uint16_t keep_alive_ = 0;
-  std::chrono::steady_clock::time_point last_rx_;
-  std::unique_ptr<net::Timer> timer_;  // connect timeout; released once connected
-  net::CoarseTimer keepalive_timer_;
-
-  // Limits announced by the client (v5).
-  uint16_t client_receive_max_ = 65535;
-  uint32_t client_max_packet_ = 0;  // 0 = no limit
-  uint16_t client_alias_max_ = 0;
-  Lazy<std::unordered_map<uint16_t, std::string>> inbound_aliases_;  // v5 clients using aliases
-  // Allocated by the first alias we assign (v5 clients that accept aliases only).
-  std::unique_ptr<std::unordered_map<std::string, uint16_t>> outbound_aliases_;
-
-  // Lets posted callbacks know this handler still exists: hand out alive_token(). Created by
-  // the first callback that needs it (an idle client never does), dropped by on_closed.
-  std::weak_ptr<bool> alive_token();
-  std::shared_ptr<bool> alive_;
   bool closed_ = false;
 };
 

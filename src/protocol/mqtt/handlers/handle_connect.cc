@@ -74,7 +74,7 @@ void MqttConnection::handle_connect(Connect& c) {
                             "retain not supported");
     }
   }
-  timer_->cancel();
+  if (extras_ && extras_->connect_timer) extras_->connect_timer->cancel();
   c.client_id = client_id_;
   if (assigned) c.props.assigned_client_identifier = client_id_;
 
@@ -87,7 +87,7 @@ void MqttConnection::handle_connect(Connect& c) {
   state_ = State::Rehoming;
   conn_.pause_reading();
   conn_.rehome(broker_.shard(home).loop(), [this, c = std::move(c)]() mutable {
-    timer_ = std::make_unique<net::Timer>(conn_.loop());
+    extras().connect_timer = std::make_unique<net::Timer>(conn_.loop());
     state_ = State::AwaitConnect;
     finish_connect(std::move(c));
     conn_.resume_reading();
@@ -119,10 +119,6 @@ void MqttConnection::finish_connect(Connect c) {
     s->cancel_pending_will();
   } else {
     s = &shard.create_session(client_id_);
-    // A new session needs nothing journaled before it existed.
-    if (broker_.store()) {
-      for (auto& [stream, offset] : broker_.store()->latest_offsets()) s->note_seen(stream, offset);
-    }
   }
 
   uint32_t requested_expiry = 0;
@@ -132,6 +128,11 @@ void MqttConnection::finish_connect(Connect c) {
     requested_expiry = c.clean_start ? 0 : Session::kNeverExpires;
   }
   s->expiry_interval = std::min(requested_expiry, o.max_session_expiry);
+  if (!present && broker_.store()) {
+    // A new session needs nothing journaled before it existed (note_seen ignores expiry 0).
+    for (auto& [stream, offset] : broker_.store()->latest_offsets()) s->note_seen(stream, offset);
+  }
+  if (s->expiry_interval == 0) s->forget_cursors();
   s->version = c.version;
   s->clean_start = c.clean_start;
   s->username = c.username.value_or("");

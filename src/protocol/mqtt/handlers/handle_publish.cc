@@ -49,11 +49,12 @@ std::optional<std::string> MqttConnection::resolve_topic_alias(Publish& p) {
     return std::nullopt;
   }
   if (!p.topic.empty()) {
-    (*inbound_aliases_)[alias] = p.topic;
+    (*extras().inbound_aliases)[alias] = p.topic;
     return std::move(p.topic);
   }
-  auto it = inbound_aliases_->find(alias);
-  if (it == inbound_aliases_->end()) {
+  auto& aliases = *extras().inbound_aliases;
+  auto it = aliases.find(alias);
+  if (it == aliases.end()) {
     fail(reason::ProtocolError, "unknown topic alias " + std::to_string(alias));
     return std::nullopt;
   }

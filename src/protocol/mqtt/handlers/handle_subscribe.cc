@@ -66,9 +66,9 @@ void MqttConnection::handle_subscribe(Subscribe& s) {
     req.sub.group = std::string(sf.group);
     req.sub.options = core::SubscriptionOptions{qos, t.no_local, t.retain_as_published,
                                                 t.retain_handling, sub_id};
-    req.is_new = session_->subscriptions.find(req.key) == session_->subscriptions.end();
+    req.is_new = session_->subscriptions.count(req.key) == 0;
     if (req.is_new) broker_.metrics().subscriptions.add(1);
-    session_->subscriptions[req.key] = req.sub;
+    (*session_->subscriptions)[req.key] = req.sub;
     codes.push_back(qos);
     accepted.push_back(std::move(req));
   }

@@ -11,16 +11,17 @@ void MqttConnection::handle_unsubscribe(Unsubscribe& u) {
   std::vector<uint8_t> codes;
   auto removed = std::make_shared<std::vector<SessionSubscription>>();
   for (auto& f : u.filters) {
-    auto it = session_->subscriptions.find(f);
-    if (it == session_->subscriptions.end()) {
+    if (session_->subscriptions.count(f) == 0) {
       codes.push_back(reason::NoSubscriptionExisted);
       continue;
     }
+    auto it = session_->subscriptions->find(f);
     removed->push_back(it->second);
-    session_->subscriptions.erase(it);
+    session_->subscriptions->erase(it);
     broker_.metrics().subscriptions.sub(1);
     codes.push_back(reason::Success);
   }
+  session_->subscriptions.release_if_empty();
   if (version_ != Version::V5) codes.clear();
   if (removed->empty()) return send(Unsuback{u.packet_id, {}, std::move(codes)});
   core::SubscriberRef who{session_->id(), session_->shard().index()};

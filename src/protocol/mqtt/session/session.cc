@@ -156,9 +156,14 @@ void Session::untrack(const Outbound& out) {
 }
 
 void Session::note_seen(uint32_t stream, int64_t next_offset) {
-  auto it = std::lower_bound(seen_.begin(), seen_.end(), stream,
+  // Cursors are only stored for sessions that outlive their connection; an expiry of 0 can
+  // never grow again ([MQTT-3.14.2-2]), so such sessions (most clean clients) keep none.
+  if (expiry_interval == 0) return;
+  if (!seen_) seen_ = std::make_unique<Seen>();
+  Seen& seen_list = *seen_;
+  auto it = std::lower_bound(seen_list.begin(), seen_list.end(), stream,
                              [](const auto& e, uint32_t s) { return e.first < s; });
-  if (it == seen_.end() || it->first != stream) it = seen_.insert(it, {stream, 0});
+  if (it == seen_list.end() || it->first != stream) it = seen_list.insert(it, {stream, 0});
   int64_t& seen = it->second;
   if (next_offset > seen) {
     seen = next_offset;
@@ -167,7 +172,8 @@ void Session::note_seen(uint32_t stream, int64_t next_offset) {
 }
 
 std::map<uint32_t, int64_t> Session::cursors() const {
-  std::map<uint32_t, int64_t> out(seen_.begin(), seen_.end());
+  std::map<uint32_t, int64_t> out;
+  if (seen_) out.insert(seen_->begin(), seen_->end());
   if (outstanding_) {
     for (auto& [stream, held] : *outstanding_) {
       if (!held.empty()) out[stream] = *held.begin();

@@ -83,8 +83,6 @@ class Session {
   core::MessagePtr stored_will() const;
   uint32_t will_delay() const { return will_delay_; }
 
-  // Expiry after disconnect: 0 ends the session at once.
-  uint32_t expiry_interval = 0;
   void arm_expiry(std::function<void()> on_expire);
   void arm_expiry_after(uint32_t seconds, std::function<void()> on_expire);
 
@@ -92,21 +90,13 @@ class Session {
   // queued or inflight journaled message, else the end of what it has seen).
   std::map<uint32_t, int64_t> cursors() const;
   void note_seen(uint32_t stream, int64_t next_offset);
-  bool cursors_dirty = false;
-  bool counted_persistent = false;
+  // The session now ends with its connection: its cursors will never be stored.
+  void forget_cursors() { seen_.reset(); }
+
   void cancel_expiry();
 
-  // State.
-  Version version = Version::V311;
-  std::string username;
-  bool clean_start = true;
-  uint16_t keep_alive = 0;
-  int64_t connected_at_ms = 0;
-  std::map<std::string, SessionSubscription> subscriptions;  // keyed by the full filter
-  Lazy<std::unordered_set<uint16_t>> inbound_qos2;           // awaiting PUBREL
   size_t inflight_count() const { return inflight_.size(); }
   size_t queued_count() const { return queue_ ? queue_->size() : 0; }
-  uint16_t send_window = 65535;  // min(client receive maximum, server max_inflight)
 
  private:
   bool send_now(Outbound& out);  // false if it could not be sent (dropped or blocked)
@@ -116,22 +106,23 @@ class Session {
   void enqueue(Outbound out);
   uint16_t next_packet_id();
 
+  // Fields ordered to pack (public state included): one Session per client.
   Shard& shard_;
   uint64_t id_;
-  std::string client_id_;
   MqttConnection* conn_ = nullptr;
   Lazy<std::unordered_map<uint16_t, InflightMessage>> inflight_;  // first QoS 1/2 send
   // Non-null only while messages are queued: an empty std::deque still holds ~600 bytes and
   // most sessions never queue anything.
   std::unique_ptr<std::deque<Outbound>> queue_;
-  uint16_t last_packet_id_ = 0;
   uint64_t send_seq_ = 0;
   // Journal offsets held by queued/inflight messages, per stream; allocated by the first one.
   using Outstanding = std::map<uint32_t, std::multiset<int64_t>>;
   std::unique_ptr<Outstanding> outstanding_;
   // Per stream, the end of what this session has seen; sorted by stream. A flat vector: every
-  // session has an entry per stream and a map node costs 64 bytes each.
-  std::vector<std::pair<uint32_t, int64_t>> seen_;
+  // session has an entry per stream and a map node costs 64 bytes each. Only sessions that
+  // outlive their connection keep one (see note_seen).
+  using Seen = std::vector<std::pair<uint32_t, int64_t>>;
+  std::unique_ptr<Seen> seen_;
 
   // Allocated only while there is a will or a delayed one pending (most sessions have none).
   struct Wills {
@@ -141,8 +132,33 @@ class Session {
   };
   void release_unused_wills();
   std::unique_ptr<Wills> wills_;
-  uint32_t will_delay_ = 0;
   std::unique_ptr<net::Timer> expiry_timer_;
+
+ public:
+  int64_t connected_at_ms = 0;
+  // Keyed by the full filter. Lazy: many clients (e.g. publishers) never subscribe.
+  Lazy<std::map<std::string, SessionSubscription>> subscriptions;
+  Lazy<std::unordered_set<uint16_t>> inbound_qos2;  // awaiting PUBREL
+  std::string username;
+
+ private:
+  std::string client_id_;
+  uint32_t will_delay_ = 0;
+
+ public:
+  // Expiry after disconnect: 0 ends the session at once.
+  uint32_t expiry_interval = 0;
+  uint16_t keep_alive = 0;
+  uint16_t send_window = 65535;  // min(client receive maximum, server max_inflight)
+
+ private:
+  uint16_t last_packet_id_ = 0;
+
+ public:
+  Version version = Version::V311;
+  bool clean_start = true;
+  bool cursors_dirty = false;
+  bool counted_persistent = false;
 };
 
 }  // namespace unimq::mqtt
