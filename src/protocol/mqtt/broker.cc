@@ -175,7 +175,7 @@ std::vector<ClientSnapshot> MqttBroker::clients() {
     for (Session* s : shards_[i]->sessions()) {
       ClientSnapshot c;
       c.client_id = s->client_id();
-      c.username = s->username;
+      c.username = s->username();
       c.protocol_version = static_cast<int>(s->version);
       c.connected = s->connected();
       if (s->connection()) c.peer = s->connection()->peer();

@@ -73,7 +73,7 @@ void MqttBroker::recover() {
       Session& s = sh.create_session(l.p.client_id, l.id);
       s.version = static_cast<Version>(l.p.version);
       s.clean_start = false;
-      s.username = l.p.username;
+      s.set_username(l.p.username);
       s.expiry_interval = l.p.expiry_interval;
       for (auto& [key, sub] : l.p.subscriptions) (*s.subscriptions)[key] = sub;
       metrics_.subscriptions.add(static_cast<int64_t>(l.p.subscriptions.size()));

@@ -38,15 +38,14 @@ MqttConnection::MqttConnection(MqttBroker& broker, net::Connection& conn)
       conn_(conn),
       generation_(++g_generation),
       last_rx_(std::chrono::steady_clock::now()) {
-  auto& timer = extras().connect_timer;
-  timer = std::make_unique<net::Timer>(conn_.loop());
-  timer->arm(std::chrono::milliseconds(broker_.options().connect_timeout_ms), [this] {
-    if (state_ != State::AwaitConnect) return;
-    spdlog::info("peer={} no CONNECT within {} ms, closing", conn_.peer(),
-                 broker_.options().connect_timeout_ms);
-    state_ = State::Closing;
-    conn_.abort();
-  });
+  keepalive_timer_.arm(conn_.loop(),
+                       std::chrono::milliseconds(broker_.options().connect_timeout_ms), [this] {
+                         if (state_ != State::AwaitConnect) return;
+                         spdlog::info("peer={} no CONNECT within {} ms, closing", conn_.peer(),
+                                      broker_.options().connect_timeout_ms);
+                         state_ = State::Closing;
+                         conn_.abort();
+                       });
 }
 
 MqttConnection::~MqttConnection() = default;
@@ -232,16 +231,7 @@ void MqttConnection::reject_connect(uint8_t v5_reason, uint8_t v3_code, std::str
   conn_.close();
 }
 
-void MqttConnection::end_connect_timeout() {
-  if (!extras_) return;
-  extras_->connect_timer.reset();
-  if (extras_->inbound_aliases.empty() && !extras_->outbound_aliases && !extras_->alive) {
-    extras_.reset();
-  }
-}
-
 void MqttConnection::start_keepalive() {
-  end_connect_timeout();  // the connect timeout is over; keep-alive uses keepalive_timer_
   if (keep_alive_ == 0) {
     keepalive_timer_.cancel();
     return;
@@ -261,7 +251,6 @@ void MqttConnection::check_keepalive() {
 }
 
 void MqttConnection::on_closed() {
-  if (extras_ && extras_->connect_timer) extras_->connect_timer->cancel();
   keepalive_timer_.cancel();
   if (counted_) broker_.metrics().connections.sub(1);
   counted_ = false;

@@ -101,15 +101,14 @@ class MqttConnection : public net::ConnectionHandler {
   uint64_t generation_;
   // Keep-alive: one timer checks the time of the last packet instead of re-arming per packet.
   // It is a CoarseTimer (no allocation, shared ticker per loop): every connection has one.
+  // Before CONNECT it is the connect timeout.
   std::chrono::steady_clock::time_point last_rx_;
   std::string client_id_;
   Session* session_ = nullptr;
   net::CoarseTimer keepalive_timer_;
 
-  // What an idle connected client does not need, allocated on first use and freed once the
-  // connect timeout is over if nothing else is in it.
+  // What an idle client does not need, allocated on first use.
   struct Extras {
-    std::unique_ptr<net::Timer> connect_timer;                        // until CONNACK
     Lazy<std::unordered_map<uint16_t, std::string>> inbound_aliases;  // v5 clients using them
     // Allocated by the first alias we assign (v5 clients that accept aliases only).
     std::unique_ptr<std::unordered_map<std::string, uint16_t>> outbound_aliases;
@@ -120,7 +119,6 @@ class MqttConnection : public net::ConnectionHandler {
     if (!extras_) extras_ = std::make_unique<Extras>();
     return *extras_;
   }
-  void end_connect_timeout();  // cancels and frees the connect timer
   std::unique_ptr<Extras> extras_;
 
   // Lets posted callbacks know this handler still exists. Created by the first callback that

@@ -33,7 +33,7 @@ void Shard::persist_session(Session& s) {
   p.version = static_cast<int>(s.version);
   p.expiry_interval = s.expiry_interval;
   p.disconnected_at_ms = s.connected() ? 0 : core::wall_ms();
-  p.username = s.username;
+  p.username = s.username();
   for (auto& [key, sub] : s.subscriptions) p.subscriptions.emplace_back(key, sub);
   p.will = s.stored_will();
   p.will_delay = s.will_delay();

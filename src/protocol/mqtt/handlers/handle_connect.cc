@@ -74,7 +74,7 @@ void MqttConnection::handle_connect(Connect& c) {
                             "retain not supported");
     }
   }
-  if (extras_ && extras_->connect_timer) extras_->connect_timer->cancel();
+  keepalive_timer_.cancel();  // the connect timeout (also: it must not move loops armed)
   c.client_id = client_id_;
   if (assigned) c.props.assigned_client_identifier = client_id_;
 
@@ -87,7 +87,6 @@ void MqttConnection::handle_connect(Connect& c) {
   state_ = State::Rehoming;
   conn_.pause_reading();
   conn_.rehome(broker_.shard(home).loop(), [this, c = std::move(c)]() mutable {
-    extras().connect_timer = std::make_unique<net::Timer>(conn_.loop());
     state_ = State::AwaitConnect;
     finish_connect(std::move(c));
     conn_.resume_reading();
@@ -135,7 +134,7 @@ void MqttConnection::finish_connect(Connect c) {
   if (s->expiry_interval == 0) s->forget_cursors();
   s->version = c.version;
   s->clean_start = c.clean_start;
-  s->username = c.username.value_or("");
+  s->set_username(c.username.value_or(""));
   s->connected_at_ms = core::wall_ms();
   s->send_window = std::min<uint16_t>(client_receive_max_, o.max_inflight);
 

@@ -138,16 +138,15 @@ void Session::erase_inflight(std::unordered_map<uint16_t, InflightMessage>::iter
 
 void Session::track(const Outbound& out) {
   if (out.offset < 0) return;
-  if (!outstanding_) outstanding_ = std::make_unique<Outstanding>();
-  (*outstanding_)[out.stream].insert(out.offset);
+  journal().outstanding[out.stream].insert(out.offset);
   cursors_dirty = true;
 }
 
 void Session::untrack(const Outbound& out) {
   if (out.offset < 0) return;
-  if (outstanding_) {
-    auto held = outstanding_->find(out.stream);
-    if (held != outstanding_->end()) {
+  if (journal_) {
+    auto held = journal_->outstanding.find(out.stream);
+    if (held != journal_->outstanding.end()) {
       auto it = held->second.find(out.offset);
       if (it != held->second.end()) held->second.erase(it);
     }
@@ -159,8 +158,7 @@ void Session::note_seen(uint32_t stream, int64_t next_offset) {
   // Cursors are only stored for sessions that outlive their connection; an expiry of 0 can
   // never grow again ([MQTT-3.14.2-2]), so such sessions (most clean clients) keep none.
   if (expiry_interval == 0) return;
-  if (!seen_) seen_ = std::make_unique<Seen>();
-  Seen& seen_list = *seen_;
+  Seen& seen_list = journal().seen;
   auto it = std::lower_bound(seen_list.begin(), seen_list.end(), stream,
                              [](const auto& e, uint32_t s) { return e.first < s; });
   if (it == seen_list.end() || it->first != stream) it = seen_list.insert(it, {stream, 0});
@@ -173,9 +171,9 @@ void Session::note_seen(uint32_t stream, int64_t next_offset) {
 
 std::map<uint32_t, int64_t> Session::cursors() const {
   std::map<uint32_t, int64_t> out;
-  if (seen_) out.insert(seen_->begin(), seen_->end());
-  if (outstanding_) {
-    for (auto& [stream, held] : *outstanding_) {
+  if (journal_) out.insert(journal_->seen.begin(), journal_->seen.end());
+  if (journal_) {
+    for (auto& [stream, held] : journal_->outstanding) {
       if (!held.empty()) out[stream] = *held.begin();
     }
   }
@@ -211,11 +209,25 @@ void Session::on_pubcomp(uint16_t packet_id) {
   pump();
 }
 
+const std::string& Session::username() const {
+  static const std::string kNone;
+  return username_ ? *username_ : kNone;
+}
+
+void Session::set_username(std::string name) {
+  if (name.empty()) {
+    username_.reset();
+  } else {
+    username_ = std::make_unique<std::string>(std::move(name));
+  }
+}
+
 void Session::set_will(std::optional<core::MessagePtr> will, uint32_t delay_s) {
-  will_delay_ = delay_s;
+  if (wills_) wills_->delay = delay_s;  // a will pending from before keeps its timer
   if (will) {
     if (!wills_) wills_ = std::make_unique<Wills>();
     wills_->will = std::move(will);
+    wills_->delay = delay_s;
   } else {
     clear_will();
   }
@@ -237,14 +249,14 @@ void Session::trigger_will() {
   if (!wills_ || !wills_->will) return;
   auto will = std::move(*wills_->will);
   wills_->will.reset();
-  if (will_delay_ == 0) {
+  if (wills_->delay == 0) {
     release_unused_wills();
     shard_.route(will);
     return;
   }
   wills_->pending = std::move(will);
   if (!wills_->timer) wills_->timer = std::make_unique<net::Timer>(shard_.loop());
-  wills_->timer->arm(std::chrono::seconds(will_delay_), [this] { fire_pending_will(); });
+  wills_->timer->arm(std::chrono::seconds(wills_->delay), [this] { fire_pending_will(); });
 }
 
 void Session::fire_pending_will() {

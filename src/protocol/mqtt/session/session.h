@@ -81,7 +81,7 @@ class Session {
 
   // The will to keep in storage: the connection's, or a delayed one still pending.
   core::MessagePtr stored_will() const;
-  uint32_t will_delay() const { return will_delay_; }
+  uint32_t will_delay() const { return wills_ ? wills_->delay : 0; }
 
   void arm_expiry(std::function<void()> on_expire);
   void arm_expiry_after(uint32_t seconds, std::function<void()> on_expire);
@@ -91,7 +91,9 @@ class Session {
   std::map<uint32_t, int64_t> cursors() const;
   void note_seen(uint32_t stream, int64_t next_offset);
   // The session now ends with its connection: its cursors will never be stored.
-  void forget_cursors() { seen_.reset(); }
+  void forget_cursors() {
+    if (journal_) Seen().swap(journal_->seen);
+  }
 
   void cancel_expiry();
 
@@ -117,18 +119,26 @@ class Session {
   uint64_t send_seq_ = 0;
   // Journal offsets held by queued/inflight messages, per stream; allocated by the first one.
   using Outstanding = std::map<uint32_t, std::multiset<int64_t>>;
-  std::unique_ptr<Outstanding> outstanding_;
   // Per stream, the end of what this session has seen; sorted by stream. A flat vector: every
   // session has an entry per stream and a map node costs 64 bytes each. Only sessions that
   // outlive their connection keep one (see note_seen).
   using Seen = std::vector<std::pair<uint32_t, int64_t>>;
-  std::unique_ptr<Seen> seen_;
+  struct Journal {
+    Outstanding outstanding;
+    Seen seen;
+  };
+  Journal& journal() {
+    if (!journal_) journal_ = std::make_unique<Journal>();
+    return *journal_;
+  }
+  std::unique_ptr<Journal> journal_;  // sessions that never touch the journal have none
 
   // Allocated only while there is a will or a delayed one pending (most sessions have none).
   struct Wills {
     std::optional<core::MessagePtr> will;     // the connection's
     std::optional<core::MessagePtr> pending;  // triggered, waiting out its delay
     std::unique_ptr<net::Timer> timer;
+    uint32_t delay = 0;  // of the connection's will, in seconds
   };
   void release_unused_wills();
   std::unique_ptr<Wills> wills_;
@@ -139,11 +149,12 @@ class Session {
   // Keyed by the full filter. Lazy: many clients (e.g. publishers) never subscribe.
   Lazy<std::map<std::string, SessionSubscription>> subscriptions;
   Lazy<std::unordered_set<uint16_t>> inbound_qos2;  // awaiting PUBREL
-  std::string username;
+  const std::string& username() const;
+  void set_username(std::string name);
 
  private:
+  std::unique_ptr<std::string> username_;  // null when empty (most clients send none)
   std::string client_id_;
-  uint32_t will_delay_ = 0;
 
  public:
   // Expiry after disconnect: 0 ends the session at once.
