@@ -75,6 +75,9 @@ struct StorageConfig {
   uint64_t segment_ms = 604800000;        // ... or this age
   uint64_t retention_ms = 604800000;      // delete segments older than this; 0 = keep forever
   uint64_t retention_bytes = 0;           // per stream; 0 = no size limit
+  // Journal writeback starts per window written; pages 2 windows behind the end leave the
+  // page cache (fresh pages are slow to fault on some VMs). 0 = off.
+  uint64_t page_cache_window_bytes = 64ull << 20;
   std::string kv_backend = "rocksdb";     // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };

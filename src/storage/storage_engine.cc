@@ -110,6 +110,13 @@ class Engine : public StorageEngine {
     return it == opts_.backend_by_namespace.end() ? opts_.default_backend : it->second;
   }
 
+  // A journal stream's config: the caller's (or the defaults) with the engine-wide settings.
+  StreamConfig journal_config(const StreamConfig* config) const {
+    StreamConfig c = config ? *config : opts_.default_stream;
+    c.page_cache_window_bytes = opts_.default_stream.page_cache_window_bytes;
+    return c;
+  }
+
   std::string stream_dir(const StreamId& id) const {
     return journal_root_ + "/" + journal::escape_name(id.ns) + "/" + journal::escape_name(id.name) +
            "-" + std::to_string(id.partition);
@@ -144,7 +151,7 @@ class Engine : public StorageEngine {
         }
         id.partition = uint32_t(std::stoull(part));
         std::shared_ptr<JournalStream> js;
-        Status st = JournalStream::open(stream_dir(id), id, opts_.default_stream, writers_, js);
+        Status st = JournalStream::open(stream_dir(id), id, journal_config(nullptr), writers_, js);
         if (!st.ok()) {
           return Status::Error(st.code,
                                "cannot recover stream " + id.to_string() + ": " + st.message);
@@ -172,7 +179,7 @@ class Engine : public StorageEngine {
       Entry& e = it->second;
       // A stream recovered at start-up takes the configuration of its first user.
       if (config && !e.claimed && e.journal) {
-        e.journal->reconfigure(*config);
+        e.journal->reconfigure(journal_config(config));
         flusher_.note_interval(std::max<uint32_t>(config->fsync_interval_ms, 1));
       }
       e.claimed = true;
@@ -187,7 +194,7 @@ class Engine : public StorageEngine {
       e.memory = ms.get();
     } else {
       std::shared_ptr<JournalStream> js;
-      Status st = JournalStream::open(stream_dir(id), id, cfg, writers_, js);
+      Status st = JournalStream::open(stream_dir(id), id, journal_config(&cfg), writers_, js);
       if (!st.ok()) {
         spdlog::error("storage: cannot open stream {}: {}", id.to_string(), st.message);
         return nullptr;

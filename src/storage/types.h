@@ -36,6 +36,10 @@ struct StreamConfig {
   int64_t retention_bytes = -1;                 // keep at most this many bytes; -1 = no limit
   uint32_t index_interval_bytes = 4096;         // one sparse index entry per this many bytes
   uint64_t max_memory_bytes = 64ull << 20;      // memory backend bound (oldest dropped beyond)
+  // Journal: writeback starts per window written and pages more than 2 windows behind the
+  // end are dropped from the page cache (journal/page_cache.h); 0 = off. Engine-wide: the
+  // engine sets it from EngineOptions::default_stream on every journal stream.
+  uint64_t page_cache_window_bytes = 64ull << 20;
 };
 
 struct Header {

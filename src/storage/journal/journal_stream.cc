@@ -20,6 +20,7 @@ StreamConfig normalize(StreamConfig c) {
   c.segment_bytes = std::clamp<uint64_t>(c.segment_bytes, kMinSegmentBytes, kMaxSegmentBytes);
   c.segment_ms = std::max<int64_t>(c.segment_ms, 1);
   c.fsync_interval_ms = std::max<uint32_t>(c.fsync_interval_ms, 1);
+  c.page_cache_window_bytes = normalize_page_cache_window(c.page_cache_window_bytes);
   return c;
 }
 
@@ -56,6 +57,9 @@ Status JournalStream::open(const std::string& dir, const StreamId& id, const Str
   s->last_flush_ms_.store(wall_ms());
   // segment_ms counts from the active segment's first batch (its timestamp, not the
   // restart time, so frequent restarts do not keep a quiet segment from ever rolling).
+  if (s->config_.page_cache_window_bytes > 0) {
+    for (size_t i = 0; i + 1 < s->segments_.size(); ++i) s->segments_[i]->mark_cold();
+  }
   const auto& active = s->segments_.back();
   if (active->committed_size() > 0) {
     int64_t first_ts = -1;
@@ -187,6 +191,11 @@ void JournalStream::drain() {
       items[k].done = nullptr;
     }
     {
+      // After the callbacks: waiting for an old window's writeback never delays an ack.
+      std::lock_guard w(write_mu_);
+      recycle_page_cache();
+    }
+    {
       std::lock_guard lock(q_mu_);
       pending_bytes_ -= bytes;
     }
@@ -280,8 +289,25 @@ size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
   }
   seg->publish();
   next_offset_.store(next, std::memory_order_release);
+  written_bytes_ += bytes;
   for (size_t m : members) out[m].status = Status::Ok();
   return k;
+}
+
+void JournalStream::recycle_page_cache() {
+  const uint64_t window = config_snapshot().page_cache_window_bytes;
+  if (window == 0 || !open_.load()) return;
+  std::shared_ptr<Segment> active;
+  {
+    std::shared_lock lock(segs_mu_);
+    active = segments_.back();
+  }
+  active->recycle_cache(window);
+  // Across segments too (a window may be as large as a segment).
+  while (!retiring_.empty() && written_bytes_ - retiring_.front().sealed_at >= window) {
+    retiring_.front().segment->release_cache();
+    retiring_.pop_front();
+  }
 }
 
 Status JournalStream::roll(const StreamConfig& cfg) {
@@ -303,6 +329,10 @@ Status JournalStream::roll(const StreamConfig& cfg) {
     segments_.push_back(seg);
   }
   st = old->seal();
+  if (cfg.page_cache_window_bytes > 0) {
+    old->start_tail_writeback();
+    retiring_.push_back({old, written_bytes_});
+  }
   if (!st.ok()) spdlog::warn("journal: stream={} index not saved: {}", id_.to_string(), st.message);
   spdlog::debug("journal: stream={} rolled segment base={}", id_.to_string(), seg->base_offset());
   return Status::Ok();

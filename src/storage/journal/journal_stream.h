@@ -81,6 +81,9 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   int64_t earliest_locked() const;
   StreamConfig config_snapshot() const;
   void persist_log_start(int64_t offset);
+  // After a group write: page-cache recycling of the active segment; sealed segments'
+  // pages go once the active one has a window of its own.
+  void recycle_page_cache();
   std::shared_ptr<Segment> segment_for(int64_t offset, size_t& index) const;  // locked
   // The segment holding offset (or the next one), skipping bases <= prev_base.
   std::shared_ptr<Segment> segment_after(int64_t offset, int64_t prev_base) const;
@@ -103,6 +106,14 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
 
   // Serialises the writer with truncate/delete_before/roll.
   std::mutex write_mu_;
+  // Sealed segments whose last windows are still cached, with written_bytes_ when they were
+  // sealed: released once the stream has written a window past them (guarded by write_mu_).
+  struct Retiring {
+    std::shared_ptr<Segment> segment;
+    uint64_t sealed_at = 0;
+  };
+  std::deque<Retiring> retiring_;
+  uint64_t written_bytes_ = 0;  // by this writer since open (write_mu_)
   // Held shared by readers across their file I/O and exclusively by truncate, the only
   // operation that rewrites bytes a reader may be reading. Writer-preferring, so constant
   // reads cannot starve a truncate.

@@ -179,6 +179,10 @@ Status JournalStream::truncate(int64_t offset) {
     std::unique_lock cut(cut_mu_);
     std::unique_lock lock(segs_mu_);
     if (offset >= next_offset_.load()) return Status::Ok();
+    // Sealed segments kept cached for tail readers: no longer at the tail. Reads drop
+    // behind them (the one that may become active again is cut back to warm below).
+    for (const auto& r : retiring_) r.segment->mark_cold();
+    retiring_.clear();
     if (offset <= segments_.front()->base_offset()) {
       // Everything goes; the log restarts empty at `offset`.
       std::shared_ptr<Segment> fresh;

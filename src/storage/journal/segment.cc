@@ -165,6 +165,7 @@ Status Segment::truncate_to(uint64_t pos) {
   remove_file(time_index_path());
   sealed_.store(false, std::memory_order_release);
   if (::ftruncate(*fd_, off_t(pos)) != 0) return errno_status("cannot truncate", log_path(), errno);
+  cache_.cut(pos);
   index_.truncate_at_position(uint32_t(std::min<uint64_t>(pos, UINT32_MAX)));
   SegmentRecovery info;
   Status st = rebuild_tail(true, true, info);
@@ -226,6 +227,7 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at
     return errno_status("cannot read", log_path(), errno);
   }
   len = size_t(got);  // shorter if a concurrent truncate cut the file
+  cache_.after_read(*fd_, pos, len);
   // Keep whole batches only.
   size_t used = 0;
   while (used + kBatchHeaderSize <= len) {

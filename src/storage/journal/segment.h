@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/journal/offset_index.h"
+#include "storage/journal/page_cache.h"
 #include "storage/journal/time_index.h"
 #include "storage/record_batch.h"
 #include "storage/status.h"
@@ -80,6 +81,13 @@ class Segment {
   // Final time-index entry (+ index files on disk when write_files); the segment is no
   // longer appended to.
   Status seal(bool write_files = true);
+  // Page-cache recycling (page_cache.h): after a group write, when sealed, and once the
+  // segment is no longer near the tail of the stream.
+  void recycle_cache(uint64_t window) { cache_.after_write(*fd_, st_.size, window); }
+  void start_tail_writeback() { cache_.start_tail_writeback(*fd_, st_.size); }
+  void release_cache() { cache_.release(*fd_, committed_size()); }
+  // A segment recovered as sealed: nobody appends to it, so reads do not keep its pages.
+  void mark_cold() { cache_.mark_cold(committed_size()); }
   // Cuts the segment at file position pos (a batch boundary) and makes it active again.
   Status truncate_to(uint64_t pos);
   // Recovery (recovery.cc): full = scan everything with CRC checks (active segment);
@@ -122,6 +130,7 @@ class Segment {
   std::atomic<int64_t> committed_max_ts_{-1};
   std::atomic<uint64_t> synced_size_{0};
   std::atomic<bool> sealed_{false};
+  PageCacheWindow cache_;
 };
 
 }  // namespace unimq::storage::journal
