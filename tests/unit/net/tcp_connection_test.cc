@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "net/connection.h"
+#include "net/tcp_connection.h"
 #include "net_test_util.h"
 
 namespace unimq::net::testing {
@@ -279,6 +280,29 @@ TEST_F(TcpConnectionTest, HalfCloseStillGetsQueuedOutput) {
   EXPECT_EQ(c.read_to_eof(&eof), "request");
   EXPECT_TRUE(eof);
   EXPECT_TRUE(wait_until([&] { return probe_->closed.load() == 1; }));
+}
+
+// One per connected client: idle-connection memory (bench idle_conns) depends on it staying
+// small. With its shared_ptr control block it fits malloc's 176-byte size class.
+TEST(TcpConnectionFootprint, StaysSmall) { EXPECT_LE(sizeof(TcpConnection), 152u); }
+
+// Readiness is edge-triggered and one readiness reads at most one buffer: bytes already
+// buffered beyond it, and the EOF right behind them, are reported once only. All must still
+// be delivered, and the connection closed.
+TEST_F(TcpConnectionTest, BufferedBurstLargerThanReadsArrivesWithItsEof) {
+  std::atomic<size_t> total{0};
+  probe_->on_data = [&](Connection&, std::span<const uint8_t> d) {
+    total += d.size();
+    return d.size();
+  };
+  ListenerOptions opts;
+  opts.limits.read_buffer = 4096;
+  Client c(listen(opts));
+  const std::string burst(256 * 1024, 'x');
+  ASSERT_TRUE(c.send(burst));
+  c.shutdown_write();
+  EXPECT_TRUE(wait_until([&] { return probe_->closed.load() == 1; }));
+  EXPECT_EQ(total.load(), burst.size());
 }
 
 // A handler that replaces itself from inside on_data (e.g. protocol sniffing): the old one
