@@ -47,6 +47,9 @@ class InputBuffer {
     }
     reallocate(total);
   }
+  // The size of the frame being assembled, as the protocol announced it (0: unknown).
+  size_t expected() const { return expected_; }
+  void set_expected(size_t n) { expected_ = n; }
   void commit(size_t n) { end_ += n; }
   void consume(size_t n) {
     begin_ += n;
@@ -80,6 +83,7 @@ class InputBuffer {
   size_t cap_ = 0;
   size_t begin_ = 0;
   size_t end_ = 0;
+  size_t expected_ = 0;
 };
 
 // An InputBuffer created by the first write: most connections never hold a partial packet
@@ -104,6 +108,10 @@ class LazyInputBuffer {
   }
   std::span<uint8_t> prepare(size_t n) { return get().prepare(n); }
   void commit(size_t n) { get().commit(n); }
+  size_t expected() const { return b_ ? b_->expected() : 0; }
+  void set_expected(size_t n) {
+    if (n || b_) get().set_expected(n);
+  }
 
  private:
   std::unique_ptr<InputBuffer> b_;

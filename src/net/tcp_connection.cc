@@ -301,8 +301,13 @@ void TcpConnection::read_into_input(std::error_code& ec, bool& filled) {
   ReadScratch& scratch = t_read_scratch;
   if (!ws_ || !input_.empty() || scratch.busy) {
     // A large packet being assembled (or the shared buffer in use further up the stack): read
-    // straight into input_.
-    std::span<uint8_t> buf = input_.prepare(limits_.read_buffer);
+    // straight into input_, the rest of an announced frame at once.
+    size_t want = limits_.read_buffer;
+    if (!ws_ && input_.expected() > input_.size()) {
+      input_.get().ensure_total(input_.expected());
+      want = std::max<size_t>(want, input_.expected() - input_.size());
+    }
+    std::span<uint8_t> buf = input_.prepare(want);
     size_t n = read_some(buf.data(), buf.size(), ec);
     filled = n == buf.size();
     input_.commit(n);
@@ -319,6 +324,7 @@ void TcpConnection::deliver_direct(std::span<const uint8_t> data) {
   // Same loop as deliver(), over bytes that are not in input_.
   while (!paused_ && state_ == State::kOpen && handler_ && !data.empty()) {
     ++in_handler_;
+    input_.set_expected(0);
     size_t used = handler_->on_data(data);
     if (used > data.size()) {
       spdlog::warn("net: conn {} {} handler consumed {} of {} bytes", id_, peer_, used,
@@ -330,7 +336,9 @@ void TcpConnection::deliver_direct(std::span<const uint8_t> data) {
     if (used == 0) break;  // needs more bytes
   }
   if (!data.empty() && state_ == State::kOpen) {
-    append_input(input_.get(), data.data(), data.size());
+    InputBuffer& in = input_.get();
+    if (in.expected() > data.size()) in.ensure_total(in.expected());
+    append_input(in, data.data(), data.size());
   }
 }
 
@@ -343,11 +351,18 @@ void TcpConnection::process_input() {
   }
 }
 
+void TcpConnection::expect_input(size_t total) {
+  // Kept with the buffered input (allocated only while a frame is partial), not in the
+  // connection object, which every idle client pays for.
+  input_.set_expected(total);
+}
+
 void TcpConnection::deliver() {
   if (!ws_ && input_.empty()) return;
   InputBuffer& in = app_input();
   while (!paused_ && state_ == State::kOpen && handler_ && !in.empty()) {
     ++in_handler_;
+    input_.set_expected(0);
     size_t used = handler_->on_data(in.data());
     if (used > in.size()) {
       spdlog::warn("net: conn {} {} handler consumed {} of {} bytes", id_, peer_, used, in.size());

@@ -61,6 +61,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   const std::string& peer() const override { return peer_; }
   std::string local_address() const override;
   bool is_websocket() const override { return ws_ != nullptr; }
+  void expect_input(size_t total) override;
   uint64_t id() const override { return id_; }
 
  private:

@@ -136,6 +136,10 @@ void KafkaConnectionHandler::on_closed() {
   broker_.unregister_connection(conn_.id());
 }
 
+namespace {
+constexpr size_t kLargeRequest = 64 * 1024;
+}  // namespace
+
 size_t KafkaConnectionHandler::on_data(std::span<const uint8_t> data) {
   size_t used = 0;
   while (data.size() - used >= 4 && session_->connection() && conn_.is_open()) {
@@ -150,7 +154,11 @@ size_t KafkaConnectionHandler::on_data(std::span<const uint8_t> data) {
       conn_.abort();
       return data.size();
     }
-    if (data.size() - used - 4 < size_t(size)) break;
+    if (data.size() - used - 4 < size_t(size)) {
+      // A large request (a produce batch) is buffered in one piece rather than by doubling.
+      if (size_t(size) >= kLargeRequest) conn_.expect_input(4 + size_t(size));
+      break;
+    }
     const auto frame = data.subspan(used + 4, size_t(size));
     const bool ok = session_->raw_sasl_next ? raw_sasl_token(frame) : dispatch(frame);
     used += 4 + size_t(size);
