@@ -80,6 +80,10 @@ class Connection {
   // it in one allocation and reads it in large pieces (a 1 MiB Kafka produce request), instead
   // of growing by doubling. Reset once the handler consumes input.
   virtual void expect_input(size_t total) { (void)total; }
+  // Reads and handles, now, input the peer has already sent (non-blocking; on the
+  // connection's loop thread, possibly inside another connection's callback). For ordering
+  // across connections: a client's DISCONNECT on its old connection before its new CONNECT.
+  virtual void read_pending() {}
 };
 
 struct ConnectionLimits {

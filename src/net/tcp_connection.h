@@ -62,6 +62,7 @@ class TcpConnection final : public Connection, public std::enable_shared_from_th
   std::string local_address() const override;
   bool is_websocket() const override { return ws_ != nullptr; }
   void expect_input(size_t total) override;
+  void read_pending() override { on_readable(); }
   uint64_t id() const override { return id_; }
 
  private:

@@ -61,6 +61,8 @@ class MqttConnection : public net::ConnectionHandler {
   Version version() const { return version_; }
   const std::string& client_id() const { return client_id_; }
   const std::string& peer() const { return conn_.peer(); }
+  // Handles what the client already sent on this connection (see net::Connection::read_pending).
+  void read_pending_input() { conn_.read_pending(); }
   uint64_t generation() const { return generation_; }
   void detach_session() { session_ = nullptr; }
   Session* session() const { return session_; }

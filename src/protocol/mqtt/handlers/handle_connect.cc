@@ -102,6 +102,12 @@ void MqttConnection::finish_connect(Connect c) {
   Shard& shard = broker_.current_shard();
   Session* s = shard.find_session(client_id_);
   if (s && s->connection()) {
+    // Packets the client sent on its old connection before this CONNECT (a DISCONNECT that
+    // ends the session or changes its expiry) are handled first, as their order was.
+    s->connection()->read_pending_input();
+    s = shard.find_session(client_id_);
+  }
+  if (s && s->connection()) {
     MqttConnection* old = s->connection();
     old->detach_session();
     s->detach();

@@ -20,6 +20,9 @@ void MqttConnection::handle_disconnect(const Disconnect& d) {
   spdlog::debug("client_id={} DISCONNECT reason 0x{:02x}", client_id_, d.reason_code);
   state_ = State::Closing;
   conn_.close();
+  // The session ends (or goes offline) now, not when the socket is closed: a reconnect
+  // already waiting on another connection must see the outcome of this DISCONNECT.
+  if (session_) session_closed(!normal_disconnect_);
 }
 
 void MqttConnection::handle_auth(const Auth&) {
