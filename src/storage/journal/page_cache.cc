@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -52,36 +56,100 @@ void write_back_and_drop(int fd, uint64_t off, uint64_t len) {
   drop_clean(fd, off, len);
 }
 
+// The thread that waits for writeback and drops, so that no journal writer waits for the
+// disk. Jobs hold the segment's fd open. Started on first use; joined at exit.
+class Dropper {
+ public:
+  static Dropper& instance() {
+    static Dropper d;
+    return d;
+  }
+  // drop false: only start writeback of the range.
+  void push(std::shared_ptr<const int> fd, uint64_t off, uint64_t len, bool drop) {
+    std::lock_guard g(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    jobs_.push_back({std::move(fd), off, len, drop});
+    cv_.notify_all();
+  }
+  void wait_idle() {
+    std::unique_lock l(mu_);
+    idle_cv_.wait(l, [this] { return jobs_.empty() && !busy_; });
+  }
+  ~Dropper() {
+    {
+      std::lock_guard g(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Job {
+    std::shared_ptr<const int> fd;
+    uint64_t off, len;
+    bool drop;
+  };
+  void run() {
+    std::unique_lock l(mu_);
+    for (;;) {
+      cv_.wait(l, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      Job j = std::move(jobs_.front());
+      jobs_.pop_front();
+      busy_ = true;
+      l.unlock();
+      if (j.drop) {
+        write_back_and_drop(*j.fd, j.off, j.len);
+      } else {
+        start_writeback(*j.fd, j.off, j.len);  // may block on a congested device queue
+      }
+      j.fd.reset();
+      l.lock();
+      busy_ = false;
+      if (jobs_.empty()) idle_cv_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_, idle_cv_;
+  std::deque<Job> jobs_;
+  bool busy_ = false, stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
+
+void wait_page_cache_drops() { Dropper::instance().wait_idle(); }
 
 uint64_t normalize_page_cache_window(uint64_t bytes) {
   if (bytes == 0) return 0;
   return std::max(kPage, bytes / kPage * kPage);
 }
 
-void PageCacheWindow::after_write(int fd, uint64_t size, uint64_t window) {
+void PageCacheWindow::after_write(const std::shared_ptr<const int>& fd, uint64_t size,
+                                  uint64_t window) {
   if (window == 0) return;
   const uint64_t whole = size / window * window;
   if (whole > kicked_) {
-    start_writeback(fd, kicked_, whole - kicked_);
+    Dropper::instance().push(fd, kicked_, whole - kicked_, false);
     kicked_ = whole;
   }
   if (whole < 3 * window) return;
   const uint64_t keep_from = whole - 2 * window;
   if (keep_from <= dropped_) return;
-  write_back_and_drop(fd, dropped_, keep_from - dropped_);
+  Dropper::instance().push(fd, dropped_, keep_from - dropped_, true);
   dropped_ = keep_from;
   cold_.store(keep_from, std::memory_order_release);
 }
 
-void PageCacheWindow::start_tail_writeback(int fd, uint64_t size) {
-  if (size > kicked_) start_writeback(fd, kicked_, size - kicked_);
+void PageCacheWindow::start_tail_writeback(const std::shared_ptr<const int>& fd, uint64_t size) {
+  if (size > kicked_) Dropper::instance().push(fd, kicked_, size - kicked_, false);
   kicked_ = std::max(kicked_, size);
 }
 
-void PageCacheWindow::release(int fd, uint64_t size) {
+void PageCacheWindow::release(const std::shared_ptr<const int>& fd, uint64_t size) {
   if (size > dropped_) {
-    write_back_and_drop(fd, dropped_, 0);  // to the end: the last partial page goes too
+    Dropper::instance().push(fd, dropped_, 0, true);  // to the end: the last partial page too
     dropped_ = size;
   }
   cold_.store(size, std::memory_order_release);

@@ -9,28 +9,35 @@
 // once and the broker's page-cache footprint stays near three windows per active segment.
 // Readers of ranges the writer already dropped drop behind themselves for the same reason.
 //
+// Starting writeback, waiting for it and dropping all happen on one background thread per
+// process: the writer only queues ranges (it must never stall on the disk: acks=1 latency).
+//
 // All of this is advice: it never changes durability (fsync policies are untouched, only
 // clean pages are dropped) and errors are logged (rate-limited) and ignored.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace unimq::storage::journal {
 
 // Windows are whole pages so every drop covers whole pages.
 uint64_t normalize_page_cache_window(uint64_t bytes);
 
+// Blocks until every drop queued so far is done (tests, tools).
+void wait_page_cache_drops();
+
 class PageCacheWindow {
  public:
   // Writer, after a write that left `size` bytes in the file: writeback of every whole
   // window since the last call starts; what lies more than 2 windows behind the end is
   // written back and dropped. window 0: nothing.
-  void after_write(int fd, uint64_t size, uint64_t window);
+  void after_write(const std::shared_ptr<const int>& fd, uint64_t size, uint64_t window);
   // Writer, when the segment is sealed: starts writeback of the partial last window.
-  void start_tail_writeback(int fd, uint64_t size);
+  void start_tail_writeback(const std::shared_ptr<const int>& fd, uint64_t size);
   // Writer, once the segment is no longer near the tail: drops everything written.
-  void release(int fd, uint64_t size);
+  void release(const std::shared_ptr<const int>& fd, uint64_t size);
   // Writer, after the file was cut at pos.
   void cut(uint64_t pos);
   // The writer dropped [0, cold_below()): reads there do not stay cached (any thread).

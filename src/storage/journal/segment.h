@@ -83,9 +83,9 @@ class Segment {
   Status seal(bool write_files = true);
   // Page-cache recycling (page_cache.h): after a group write, when sealed, and once the
   // segment is no longer near the tail of the stream.
-  void recycle_cache(uint64_t window) { cache_.after_write(*fd_, st_.size, window); }
-  void start_tail_writeback() { cache_.start_tail_writeback(*fd_, st_.size); }
-  void release_cache() { cache_.release(*fd_, committed_size()); }
+  void recycle_cache(uint64_t window) { cache_.after_write(fd_, st_.size, window); }
+  void start_tail_writeback() { cache_.start_tail_writeback(fd_, st_.size); }
+  void release_cache() { cache_.release(fd_, committed_size()); }
   // A segment recovered as sealed: nobody appends to it, so reads do not keep its pages.
   void mark_cold() { cache_.mark_cold(committed_size()); }
   // Cuts the segment at file position pos (a batch boundary) and makes it active again.

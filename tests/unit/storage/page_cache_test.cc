@@ -13,6 +13,7 @@
 
 #include "storage/journal/format.h"
 #include "storage/journal/journal_stream.h"
+#include "storage/journal/page_cache.h"
 #include "storage_test_util.h"
 
 namespace unimq::storage::test {
@@ -28,6 +29,7 @@ std::string seg_file(const std::string& dir, int64_t base) {
 
 // Resident pages of path in [from, to) (bytes, rounded out to pages).
 size_t resident_pages(const std::string& path, uint64_t from, uint64_t to) {
+  journal::wait_page_cache_drops();  // drops run on a background thread
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(fd, 0) << path;
   struct stat sb;
