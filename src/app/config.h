@@ -77,7 +77,7 @@ struct StorageConfig {
   uint64_t retention_bytes = 0;           // per stream; 0 = no size limit
   // Journal writeback starts per window written; pages 2 windows behind the end leave the
   // page cache (fresh pages are slow to fault on some VMs). 0 = off.
-  uint64_t page_cache_window_bytes = 8ull << 20;
+  uint64_t page_cache_window_bytes = 4ull << 20;
   std::string kv_backend = "rocksdb";     // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };

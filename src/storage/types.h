@@ -39,7 +39,7 @@ struct StreamConfig {
   // Journal: writeback starts per window written and pages more than 2 windows behind the
   // end are dropped from the page cache (journal/page_cache.h); 0 = off. Engine-wide: the
   // engine sets it from EngineOptions::default_stream on every journal stream.
-  uint64_t page_cache_window_bytes = 8ull << 20;
+  uint64_t page_cache_window_bytes = 4ull << 20;
 };
 
 struct Header {
