@@ -56,8 +56,10 @@ void write_back_and_drop(int fd, uint64_t off, uint64_t len) {
   drop_clean(fd, off, len);
 }
 
-// The thread that waits for writeback and drops, so that no journal writer waits for the
-// disk. Jobs hold the segment's fd open. Started on first use; joined at exit.
+// The thread that starts writeback, waits for it and drops, so that no journal writer waits
+// for the disk. Jobs hold the segment's fd open; the queue is not bounded (a job per window:
+// behind a slow disk the page cache grows as it did without recycling). Started on first
+// use; joined at exit.
 class Dropper {
  public:
   static Dropper& instance() {

@@ -30,17 +30,18 @@ void wait_page_cache_drops();
 
 class PageCacheWindow {
  public:
-  // Writer, after a write that left `size` bytes in the file: writeback of every whole
-  // window since the last call starts; what lies more than 2 windows behind the end is
-  // written back and dropped. window 0: nothing.
+  // Writer, after a write that left `size` bytes in the file: queues the start of writeback
+  // of every whole window since the last call, and the wait-and-drop of what lies more than
+  // 2 windows behind the end. window 0: nothing.
   void after_write(const std::shared_ptr<const int>& fd, uint64_t size, uint64_t window);
-  // Writer, when the segment is sealed: starts writeback of the partial last window.
+  // Writer, when the segment is sealed: queues writeback of the partial last window.
   void start_tail_writeback(const std::shared_ptr<const int>& fd, uint64_t size);
-  // Writer, once the segment is no longer near the tail: drops everything written.
+  // Writer, once the segment is no longer near the tail: queues the drop of everything.
   void release(const std::shared_ptr<const int>& fd, uint64_t size);
   // Writer, after the file was cut at pos.
   void cut(uint64_t pos);
-  // The writer dropped [0, cold_below()): reads there do not stay cached (any thread).
+  // The writer dropped, or queued the drop of, [0, cold_below()): reads there do not stay
+  // cached (any thread).
   uint64_t cold_below() const { return cold_.load(std::memory_order_acquire); }
   void mark_cold(uint64_t size) { cold_.store(size, std::memory_order_release); }
   // Reader, after copying [pos, pos + len) out of the file: drops the pages of that range
@@ -48,8 +49,8 @@ class PageCacheWindow {
   void after_read(int fd, uint64_t pos, uint64_t len) const;
 
  private:
-  uint64_t kicked_ = 0;   // writeback started below this
-  uint64_t dropped_ = 0;  // written back and dropped below this
+  uint64_t kicked_ = 0;   // writeback queued below this
+  uint64_t dropped_ = 0;  // drop queued below this
   std::atomic<uint64_t> cold_{0};
 };
 
