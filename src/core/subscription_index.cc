@@ -30,6 +30,12 @@ void for_each_level(std::string_view s, Fn&& fn) {
 
 }  // namespace
 
+uint64_t share_group_key(std::string_view filter, std::string_view group) {
+  const uint64_t h = std::hash<std::string_view>{}(filter)*0x9E3779B97F4A7C15ull ^
+                     std::hash<std::string_view>{}(group);
+  return h ? h : 1;
+}
+
 struct SubscriptionIndex::Impl {
   // What a session subscribed to, so remove_all() goes straight to the nodes. Node pointers
   // stay valid: a node holding a subscription is never pruned.
@@ -138,8 +144,31 @@ struct SubscriptionIndex::Impl {
     for (ShareGroup& g : n->groups) {
       const size_t i = g.picker.pick(g.members.size(), ctx.publisher_client_id);
       const PlainSub& m = g.members[i];
-      out.push_back(Match{m.who, m.options, true});
+      out.push_back(Match{m.who, m.options, true, g.key});
     }
+  }
+
+  bool pick_shared(std::string_view topic, uint64_t key, uint64_t gone, const MatchContext& ctx,
+                   Match& out) {
+    bool found = false;
+    walk(topic, [&](Node* n) {
+      for (ShareGroup& g : n->groups) {
+        if (g.key != key) continue;
+        const size_t count = g.members.size();
+        const size_t first = g.picker.pick(count, ctx.publisher_client_id);
+        // The gone member may still be listed (its removal is a task not yet run here).
+        for (size_t k = 0; k < count; ++k) {
+          const PlainSub& m = g.members[(first + k) % count];
+          if (m.who.session_id == gone) continue;
+          out = Match{m.who, m.options, true, g.key};
+          found = true;
+          break;
+        }
+        return true;  // one group per key
+      }
+      return false;
+    });
+    return found;
   }
 
   // Iterative walk (explicit stack, reused across calls) so a deep topic cannot overflow the
@@ -242,7 +271,7 @@ bool SubscriptionIndex::add(std::string_view filter, std::string_view group, Sub
       // Distinct seeds per group so random groups do not pick in lockstep.
       const uint64_t seed = impl_->seed ^ std::hash<std::string_view>{}(group) ^
                             (++impl_->groups_created * 0x9E3779B97F4A7C15ull);
-      g = &n->groups.emplace_back(group, impl_->strategy, seed);
+      g = &n->groups.emplace_back(group, share_group_key(filter, group), impl_->strategy, seed);
     }
     auto it = std::find_if(g->members.begin(), g->members.end(),
                            [&](const PlainSub& m) { return m.who == who; });
@@ -288,6 +317,11 @@ size_t SubscriptionIndex::remove_all(uint64_t session_id) {
 void SubscriptionIndex::match(std::string_view topic, const MatchContext& ctx,
                               std::vector<Match>& out) {
   impl_->match(topic, ctx, out);
+}
+
+bool SubscriptionIndex::pick_shared(std::string_view topic, uint64_t share_key,
+                                    uint64_t gone_session, const MatchContext& ctx, Match& out) {
+  return impl_->pick_shared(topic, share_key, gone_session, ctx, out);
 }
 
 bool SubscriptionIndex::any_match(std::string_view topic) { return impl_->any_match(topic); }

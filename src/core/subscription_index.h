@@ -24,6 +24,9 @@ struct SubscriptionOptions {
 
 // Who a subscription belongs to: the session id (unique for the process lifetime) and the
 // shard that owns the session.
+// Stable across replicas: the same filter and group give the same key on every shard (never 0).
+uint64_t share_group_key(std::string_view filter, std::string_view group);
+
 struct SubscriberRef {
   uint64_t session_id = 0;
   uint32_t shard = 0;
@@ -34,6 +37,8 @@ struct Match {
   SubscriberRef subscriber;
   SubscriptionOptions options;
   bool shared = false;  // delivered as one member of a share group (no-local does not apply)
+  // Identifies the share group (filter + group name) on every shard's replica; 0 if not shared.
+  uint64_t share_key = 0;
 };
 
 // Context for choosing a shared-group member (publisher's client id for the hash strategy).
@@ -62,6 +67,10 @@ class SubscriptionIndex {
   // Appends every match for a topic name: each plain subscription, plus one chosen member per
   // matching share group. Does not deduplicate per session (the caller merges overlaps).
   void match(std::string_view topic, const MatchContext& ctx, std::vector<Match>& out);
+  // Picks another member of the share group `share_key` for a message on `topic` whose chosen
+  // member (`gone_session`) is gone; false if the group has no other member.
+  bool pick_shared(std::string_view topic, uint64_t share_key, uint64_t gone_session,
+                   const MatchContext& ctx, Match& out);
   // True if any subscription (plain or shared) matches; picks nobody (no strategy state moves).
   bool any_match(std::string_view topic);
 

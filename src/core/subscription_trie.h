@@ -48,8 +48,10 @@ class PlainSubList {
 // One share group on one filter: members keep insertion order because the picker's cursor
 // and sticky choice are indices into it.
 struct ShareGroup {
-  ShareGroup(std::string_view n, SharedStrategy s, uint64_t seed) : name(n), picker(s, seed) {}
+  ShareGroup(std::string_view n, uint64_t k, SharedStrategy s, uint64_t seed)
+      : name(n), key(k), picker(s, seed) {}
   std::string name;
+  uint64_t key;  // share_group_key(filter, name)
   std::vector<PlainSub> members;
   SharedPicker picker;
 };

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from harness import MOSQUITTO
-from mqtt_raw import DISCONNECT, SUBACK, sub_opts, subscribe_packet
+from mqtt_raw import DISCONNECT, PUBLISH, SUBACK, sub_opts, subscribe_packet
 
 N = 20
 
@@ -237,3 +237,60 @@ def test_strategy_random_covers_members(broker_factory, mqtt):
     a, c = collect(group, 100)
     assert sorted(a + c) == list(range(100))
     assert a and c, "random strategy used only one member over 100 messages"
+
+
+def unacking_member(raw, broker, share, qos=1, receive_maximum=2):
+    """A member that reads PUBLISHes but never acknowledges them (its window fills, the rest
+    queues in its session)."""
+    r = raw(broker, 5)
+    r.connect(props={"receive_maximum": receive_maximum})
+    r.subscribe([(share, sub_opts(qos))])
+    return r
+
+
+@pytest.mark.unimq_only
+@pytest.mark.parametrize("how", ["disconnect", "drop"])
+def test_unfinished_messages_of_ending_member_go_to_another(broker_factory, mqtt, raw, how):
+    """[MQTT-4.8.2]: when a member's session ends with messages it was given but did not
+    acknowledge (in flight or still queued behind its receive maximum), the server should
+    send them to another member of the same group."""
+    b = strategy_broker(broker_factory, "round_robin")
+    stuck = unacking_member(raw, b, "$share/fin/sh/fin")
+    live = mqtt(b, 5)
+    live.subscribe("$share/fin/sh/fin", 1)
+    pub = mqtt(b, 4)
+    for i in range(N):
+        pub.publish("sh/fin", b"%d" % i, 1)
+    first = [stuck.expect(PUBLISH), stuck.expect(PUBLISH)]
+    assert all(p.qos == 1 for p in first), first
+    stuck.expect_nothing(0.2)  # receive maximum 2: the rest of its share waits in its session
+    if how == "disconnect":
+        stuck.disconnect()  # session expiry 0: the session ends now
+    else:
+        stuck.close()  # connection lost without DISCONNECT: the session ends too
+    got = [int(m.payload) for m in live.get_n(N)]
+    assert sorted(got) == list(range(N)), got
+    live.expect_none(0.3, topic="sh/fin")
+
+
+@pytest.mark.unimq_only
+def test_persistent_member_keeps_its_messages_while_session_lives(broker_factory, mqtt, raw):
+    """Only an ending session hands its messages on: a member whose session outlives the
+    connection keeps them and gets them back on reconnect."""
+    b = strategy_broker(broker_factory, "round_robin")
+    r = raw(b, 5)
+    r.connect("keep-mine", props={"session_expiry_interval": 60, "receive_maximum": 1})
+    r.subscribe([("$share/keep/sh/keep", sub_opts(1))])
+    live = mqtt(b, 5)
+    live.subscribe("$share/keep/sh/keep", 1)
+    pub = mqtt(b, 4)
+    for i in range(10):
+        pub.publish("sh/keep", b"%d" % i, 1)
+    r.expect(PUBLISH)
+    r.disconnect()
+    live_got = [int(m.payload) for m in live.get_n(5)]
+    live.expect_none(0.3, topic="sh/keep")
+    back = mqtt(b, 5, client_id="keep-mine", clean=False,
+                connect_props={"session_expiry_interval": 60})
+    back_got = [int(m.payload) for m in back.get_n(5)]
+    assert sorted(live_got + back_got) == list(range(10)), (live_got, back_got)

@@ -46,6 +46,13 @@ void Shard::end_session(Session& s) {
   if (broker_.store()) broker_.store()->delete_session(s.client_id());
   broker_.metrics().subscriptions.sub(static_cast<int64_t>(s.subscriptions.size()));
   broker_.metrics().sessions.sub(1);
+  // What the session was given from share groups and its client did not finish goes to
+  // another member of each group ([MQTT-4.8.2]: "SHOULD send the Application Message to
+  // another Client that is subscribed to the same Shared Subscription").
+  for (Outbound& o : s.take_unfinished_shared()) {
+    Delivery d{id, o.qos, o.retain, std::move(o.subscription_ids), o.share_key, 0};
+    pass_to_other_member(o.msg, std::move(d));
+  }
   broker_.for_each_shard([id](Shard& sh) { sh.index_replica().remove_all(id); }, [] {});
   std::unique_ptr<Session> owned = sessions_.erase(s);
   if (!owned) return;
@@ -106,7 +113,7 @@ void Shard::route_local(const core::MessagePtr& msg) {
       uint8_t qos = std::min(msg->qos, m.options.qos);
       bool retain = msg->retain && m.options.retain_as_published;
       if (m.shared) {
-        Delivery d{sid, qos, retain, {}};
+        Delivery d{sid, qos, retain, {}, m.share_key, 0};
         if (m.options.subscription_id) d.subscription_ids.push_back(m.options.subscription_id);
         dispatch(std::move(d), shard);
         continue;
@@ -136,7 +143,40 @@ void Shard::deliver_batch(const core::MessagePtr& msg, const std::vector<Deliver
 
 void Shard::deliver_local(const core::MessagePtr& msg, const Delivery& d) {
   Session* s = find_session(d.session_id);
-  if (s) s->deliver(msg, d.qos, d.retain, d.subscription_ids);
+  if (s) {
+    s->deliver(msg, d.qos, d.retain, d.subscription_ids, d.share_key);
+  } else if (d.share_key) {
+    // The chosen member ended while the message was on its way (it was picked on a shard
+    // that had not yet applied the member's removal).
+    pass_to_other_member(msg, d);
+  }
+}
+
+void Shard::pass_to_other_member(const core::MessagePtr& msg, Delivery d) {
+  constexpr uint8_t kMaxHops = 4;  // each hop skips one gone member; a group rarely loses more
+  if (d.hops >= kMaxHops) {
+    spdlog::debug("shared message on {} dropped: no live member after {} tries", msg->topic,
+                  d.hops);
+    return;
+  }
+  core::Match m;
+  if (!subs_.pick_shared(msg->topic, d.share_key, d.session_id,
+                         core::MatchContext{msg->origin_client}, m)) {
+    return;  // no other member: like any message matching no subscription
+  }
+  Delivery next{m.subscriber.session_id,
+                std::min(msg->qos, m.options.qos),
+                msg->retain && m.options.retain_as_published,
+                {},
+                d.share_key,
+                static_cast<uint8_t>(d.hops + 1)};
+  if (m.options.subscription_id) next.subscription_ids.push_back(m.options.subscription_id);
+  if (m.subscriber.shard == index_) {
+    deliver_local(msg, next);
+    return;
+  }
+  Shard& target = broker_.shard(m.subscriber.shard);
+  target.loop().post([&target, msg, next = std::move(next)] { target.deliver_local(msg, next); });
 }
 
 void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string store_key) {

@@ -67,6 +67,8 @@ class Shard {
 
  private:
   void deliver_local(const core::MessagePtr& msg, const Delivery& d);
+  // Gives a share-group message whose member (d.session_id) is gone to another member.
+  void pass_to_other_member(const core::MessagePtr& msg, Delivery d);
 
   MqttBroker& broker_;
   net::EventLoop& loop_;

@@ -192,5 +192,55 @@ TEST(SharedGroups, EmptyGroupIsRemoved) {
   EXPECT_EQ(f.idx.size(), 0u);
 }
 
+TEST(SharedGroups, ShareKeyIsTheSameOnEveryReplica) {
+  SubscriptionIndex a(SharedStrategy::RoundRobin, 1), b(SharedStrategy::Sticky, 2);
+  a.add("x/+", "g", {1, 0}, {});
+  b.add("x/+", "g", {2, 1}, {});
+  b.add("x/#", "g", {3, 1}, {});
+  std::vector<Match> ma, mb;
+  a.match("x/y", MatchContext{"p"}, ma);
+  b.match("x/y", MatchContext{"p"}, mb);
+  ASSERT_EQ(ma.size(), 1u);
+  ASSERT_EQ(mb.size(), 2u);
+  EXPECT_EQ(ma[0].share_key, share_group_key("x/+", "g"));
+  EXPECT_NE(ma[0].share_key, 0u);
+  EXPECT_NE(share_group_key("x/+", "g"), share_group_key("x/#", "g"));
+  EXPECT_NE(share_group_key("x/+", "g"), share_group_key("x/+", "h"));
+  std::set<uint64_t> keys{mb[0].share_key, mb[1].share_key};
+  EXPECT_TRUE(keys.count(ma[0].share_key));
+  EXPECT_EQ(keys.size(), 2u);
+}
+
+TEST(SharedGroups, PickSharedSkipsTheGoneMember) {
+  for (auto strategy : {SharedStrategy::RoundRobin, SharedStrategy::Random, SharedStrategy::Sticky,
+                        SharedStrategy::HashClientId}) {
+    GroupFixture f(strategy);
+    for (uint64_t s = 1; s <= 3; ++s) f.idx.add("t/+", "g", {s, static_cast<uint32_t>(s % 2)}, {1});
+    f.idx.add("t/+", "other", {7, 0}, {});
+    const uint64_t key = share_group_key("t/+", "g");
+    for (int i = 0; i < 50; ++i) {
+      Match m;
+      ASSERT_TRUE(f.idx.pick_shared("t/a", key, 2, MatchContext{"p"}, m));
+      EXPECT_NE(m.subscriber.session_id, 2u);
+      EXPECT_NE(m.subscriber.session_id, 7u);
+      EXPECT_EQ(m.subscriber.shard, m.subscriber.session_id % 2);
+      EXPECT_TRUE(m.shared);
+      EXPECT_EQ(m.share_key, key);
+      EXPECT_EQ(m.options.qos, 1);
+    }
+  }
+}
+
+TEST(SharedGroups, PickSharedFailsWithoutAnotherMember) {
+  GroupFixture f(SharedStrategy::Sticky);
+  f.idx.add("t", "g", {1, 0}, {});
+  Match m;
+  EXPECT_FALSE(f.idx.pick_shared("t", share_group_key("t", "g"), 1, MatchContext{"p"}, m));
+  EXPECT_FALSE(f.idx.pick_shared("t", share_group_key("t", "h"), 9, MatchContext{"p"}, m));
+  EXPECT_FALSE(f.idx.pick_shared("u", share_group_key("t", "g"), 9, MatchContext{"p"}, m));
+  EXPECT_TRUE(f.idx.pick_shared("t", share_group_key("t", "g"), 9, MatchContext{"p"}, m));
+  EXPECT_EQ(m.subscriber.session_id, 1u);
+}
+
 }  // namespace
 }  // namespace unimq::core

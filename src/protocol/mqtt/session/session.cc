@@ -36,9 +36,14 @@ uint16_t Session::next_packet_id() {
 }
 
 void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
-                      const std::vector<uint32_t>& subscription_ids) {
-  Outbound out{
-      msg, qos, retain, subscription_ids, msg->journal_stream, qos > 0 ? msg->journal_offset : -1};
+                      const std::vector<uint32_t>& subscription_ids, uint64_t share_key) {
+  Outbound out{msg,
+               qos,
+               retain,
+               subscription_ids,
+               msg->journal_stream,
+               qos > 0 ? msg->journal_offset : -1,
+               share_key};
   if (msg->journal_offset >= 0) note_seen(msg->journal_stream, msg->journal_offset + 1);
   track(out);
   if (conn_ && !queue_) {
@@ -51,6 +56,44 @@ void Session::deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
     return;  // like Mosquitto's default: QoS 0 is not queued for offline sessions
   }
   enqueue(std::move(out));
+}
+
+std::vector<Outbound> Session::take_unfinished_shared() {
+  std::vector<Outbound> out;
+  auto& m = shard_.broker().metrics();
+  if (!inflight_.empty()) {
+    // In send order, so the next member sees them in the order this one was sent them.
+    std::vector<std::pair<uint64_t, uint16_t>> order;
+    for (auto& [pid, e] : *inflight_) {
+      if (e.out.share_key && !e.released && e.out.msg) order.emplace_back(e.seq, pid);
+    }
+    std::sort(order.begin(), order.end());
+    for (auto& [seq, pid] : order) {
+      auto it = inflight_->find(pid);
+      untrack(it->second.out);
+      out.push_back(std::move(it->second.out));
+      inflight_->erase(it);
+      m.inflight.sub(1);
+    }
+  }
+  if (queue_) {
+    std::deque<Outbound> keep;
+    for (auto& o : *queue_) {
+      if (o.share_key && o.msg) {
+        untrack(o);
+        out.push_back(std::move(o));
+        m.queued.sub(1);
+      } else {
+        keep.push_back(std::move(o));
+      }
+    }
+    if (keep.empty()) {
+      queue_.reset();
+    } else {
+      *queue_ = std::move(keep);
+    }
+  }
+  return out;
 }
 
 void Session::enqueue(Outbound out) {

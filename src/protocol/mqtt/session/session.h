@@ -55,7 +55,11 @@ class Session {
   // Delivers a routed message: sends now if connected and the window allows, else queues
   // (QoS > 0, or QoS 0 while connected but blocked) within the queue bound.
   void deliver(const core::MessagePtr& msg, uint8_t qos, bool retain,
-               const std::vector<uint32_t>& subscription_ids);
+               const std::vector<uint32_t>& subscription_ids, uint64_t share_key = 0);
+  // Removes and returns the messages from share groups that this session was given but that
+  // its client has not finished receiving (queued, or in flight and not yet acknowledged or,
+  // for QoS 2, not yet PUBREC'd): when the session ends, another member should get them.
+  std::vector<Outbound> take_unfinished_shared();
   // Sends queued messages while the inflight window and the connection allow.
   void pump();
   // Resends inflight messages (PUBLISH with DUP, or PUBREL) after a reconnect.
