@@ -215,16 +215,36 @@ class Broker:
         self._log.flush()
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=str(self.workdir))
-        if not wait_port(self.port, START_TIMEOUT, self.proc):
+        deadline = time.monotonic() + START_TIMEOUT
+        missing = [self.port]
+        if wait_port(self.port, START_TIMEOUT, self.proc):
+            missing = self._wait_other_listeners(deadline)
+        if missing:
             rc = self.proc.poll()
             if rc is None:
                 self.proc.kill()
                 self.proc.wait()
             self.returncode = self.proc.returncode
             self._log.close()
-            raise RuntimeError("broker did not start: no TCP listener on port %d within %.0fs "
-                               "(exit code %r)\n%s" % (self.port, START_TIMEOUT, rc, self.log_tail()))
+            raise RuntimeError("broker did not start: no TCP listener on port(s) %r within %.0fs "
+                               "(exit code %r)\n%s" % (missing, START_TIMEOUT, rc, self.log_tail()))
         return self
+
+    def _wait_other_listeners(self, deadline: float) -> List[int]:
+        """UniMQ opens MQTT first and the WebSocket, Kafka, AMQP and admin HTTP listeners
+        after it: wait until every configured one listens (read from /proc, so no probe
+        connection shows up in the broker). Returns the ports still missing."""
+        if self.is_mosquitto:
+            return []
+        want = {p for p in (self.ws_port, self.http_port, self.kafka_port, self.amqp_port) if p}
+        while True:
+            try:
+                missing = sorted(want - set(listening_ports(self.proc.pid)))
+            except OSError:  # the process is gone
+                return sorted(want)
+            if not missing or self.proc.poll() is not None or time.monotonic() >= deadline:
+                return missing
+            time.sleep(0.01)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
