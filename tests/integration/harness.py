@@ -156,12 +156,13 @@ class Broker:
         self.extra_args = list(extra_args)
         self.settings = parse_settings(self.extra_args)
         self.host = HOST
-        self.port, free_ws, free_http = free_ports(3)
+        # One call: two separate calls can hand out the same port twice (the first batch is
+        # closed again before the second is drawn), and UniMQ refuses duplicate ports.
+        self.port, free_ws, free_http, free_kafka, free_amqp = free_ports(5)
         self.ws_port = free_ws if ws_port is None else ws_port
         self.http_port = free_http if http_port is None else http_port
-        extra = free_ports(2)
-        self.kafka_port = extra[0] if kafka_port is None else kafka_port
-        self.amqp_port = extra[1] if amqp_port is None else amqp_port
+        self.kafka_port = free_kafka if kafka_port is None else kafka_port
+        self.amqp_port = free_amqp if amqp_port is None else amqp_port
         self.log_path = self.workdir / "broker.log"
         self.proc: Optional[subprocess.Popen] = None
         self.returncode: Optional[int] = None
