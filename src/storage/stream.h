@@ -53,9 +53,11 @@ class Stream {
   virtual void append(std::span<const AppendRecord> records, AppendCallback done) = 0;
   // Appends a prebuilt RecordBatch v2 (e.g. from a Kafka producer): validated (CRC32C),
   // offsets assigned in place, stored as is. A bad batch completes with CorruptBatch.
-  // crc_checked: the caller verified the CRC of exactly these bytes (Kafka's produce path
-  // does, before its idempotence check); only the header is checked again.
-  virtual void append_batch(std::vector<uint8_t> batch, AppendCallback done,
+  // The stream copies the bytes before returning (the caller's buffer, e.g. a connection's
+  // request buffer, may be reused at once). crc_checked: the caller verified the CRC of
+  // exactly these bytes (Kafka's produce path does, before its idempotence check); only the
+  // header is checked again.
+  virtual void append_batch(std::span<const uint8_t> batch, AppendCallback done,
                             bool crc_checked = false) = 0;
   // Blocking convenience for both (tests, tools, start-up).
   AppendResult append_sync(std::span<const AppendRecord> records);

@@ -104,27 +104,25 @@ uint64_t JournalStream::pending_bytes() const {
 }
 
 void JournalStream::append(std::span<const AppendRecord> records, AppendCallback done) {
-  Pending p;
   if (records.empty()) {
-    p.status = Status::Error(Errc::InvalidArgument, "append of zero records");
-  } else {
-    encode_batch(records, wall_ms(), p.batch);
+    enqueue({}, Status::Error(Errc::InvalidArgument, "append of zero records"), std::move(done));
+    return;
   }
-  p.done = std::move(done);
-  enqueue(std::move(p));
+  thread_local std::vector<uint8_t> encoded;  // reused: no allocation per append
+  encoded.clear();
+  encode_batch(records, wall_ms(), encoded);
+  enqueue(encoded, Status::Ok(), std::move(done));
+  if (encoded.capacity() > (1u << 20)) std::vector<uint8_t>().swap(encoded);
 }
 
-void JournalStream::append_batch(std::vector<uint8_t> batch, AppendCallback done,
+void JournalStream::append_batch(std::span<const uint8_t> batch, AppendCallback done,
                                  bool crc_checked) {
-  Pending p;
-  p.status = validate_producer_batch(batch, !crc_checked);
-  p.batch = std::move(batch);
-  p.done = std::move(done);
-  enqueue(std::move(p));
+  Status st = validate_producer_batch(batch, !crc_checked);
+  enqueue(batch, std::move(st), std::move(done));
 }
 
-void JournalStream::enqueue(Pending p) {
-  const uint64_t size = p.batch.size();
+void JournalStream::enqueue(std::span<const uint8_t> bytes, Status status, AppendCallback done) {
+  const uint64_t size = status.ok() ? bytes.size() : 0;
   std::unique_lock lock(q_mu_);
   // Backpressure; never on a writer thread, which would wait for itself.
   if (!WriterPool::on_writer_thread()) {
@@ -134,9 +132,17 @@ void JournalStream::enqueue(Pending p) {
   }
   if (closed_) {
     lock.unlock();
-    if (p.done)
-      p.done(failed(Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed")));
+    if (done) done(failed(Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed")));
     return;
+  }
+  Pending p;
+  p.status = std::move(status);
+  p.done = std::move(done);
+  if (size > 0) {
+    // The one copy of the batch: into resident memory the writer writes from.
+    if (!fill_) fill_ = take_staging(0);
+    p.off = fill_->append(bytes);
+    p.size = size;
   }
   pending_bytes_ += size;
   queue_.push_back(std::move(p));
@@ -151,12 +157,15 @@ void JournalStream::schedule_drain() {
   if (writers_->schedule([self] { self->drain(); })) return;
   // The engine is shutting down: nothing will write these.
   std::vector<Pending> items;
+  std::unique_ptr<StagingBuffer> buf;
   {
     std::lock_guard lock(q_mu_);
     items.swap(queue_);
+    buf = std::move(fill_);
     pending_bytes_ = 0;
     scheduled_ = false;
   }
+  give_staging(std::move(buf));
   q_cv_.notify_all();
   for (auto& p : items) {
     if (p.done) p.done(failed(Status::Error(Errc::Closed, "storage engine is shut down")));
@@ -165,21 +174,24 @@ void JournalStream::schedule_drain() {
 
 void JournalStream::drain() {
   std::vector<Pending> items;
+  std::unique_ptr<StagingBuffer> buf;
   {
     std::lock_guard lock(q_mu_);
     items.swap(queue_);
+    buf = std::move(fill_);
   }
+  StagingBuffer empty;
+  StagingBuffer& staged = buf ? *buf : empty;  // only rejected appends when null
   std::vector<AppendResult> results(items.size());
   for (size_t i = 0; i < items.size();) {
     size_t end;
     {
       std::lock_guard w(write_mu_);
-      end = write_group(items, i, results);
+      end = write_group(staged, items, i, results);
     }
     uint64_t bytes = 0;
     for (size_t k = i; k < end; ++k) {
-      bytes += items[k].batch.size();
-      std::vector<uint8_t>().swap(items[k].batch);
+      bytes += items[k].size;
       if (!items[k].done) continue;
       try {
         items[k].done(results[k]);
@@ -202,6 +214,7 @@ void JournalStream::drain() {
     q_cv_.notify_all();
     i = end;
   }
+  give_staging(std::move(buf));
   bool again;
   {
     std::lock_guard lock(q_mu_);
@@ -212,7 +225,7 @@ void JournalStream::drain() {
   if (again) schedule_drain();  // to the back of the pool queue: fair to other streams
 }
 
-size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
+size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& items, size_t i,
                                   std::vector<AppendResult>& out) {
   if (!open_.load()) {
     for (size_t k = i; k < items.size(); ++k)
@@ -238,12 +251,13 @@ size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
       out[k] = failed(p.status);
       continue;
     }
+    const std::span<uint8_t> batch(buf.data() + p.off, p.size);
     BatchHeader h;
-    parse_batch_header(p.batch, h);  // validated on enqueue
+    parse_batch_header(batch, h);  // validated on enqueue
     const uint64_t used = seg->state().size + bytes;
-    const bool full = used > 0 && (used + p.batch.size() > cfg.segment_bytes ||
-                                   now - roll_base >= cfg.segment_ms ||
-                                   next + h.last_offset_delta - seg->base_offset() > INT32_MAX);
+    const bool full =
+        used > 0 && (used + p.size > cfg.segment_bytes || now - roll_base >= cfg.segment_ms ||
+                     next + h.last_offset_delta - seg->base_offset() > INT32_MAX);
     if (full) {
       if (!iov.empty()) break;  // a group never spans segments: one fdatasync covers it
       Status st = roll(cfg);
@@ -255,14 +269,14 @@ size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
       seg = segments_.back();
       roll_base = now;
     }
-    set_base_offset(p.batch, next);
+    set_base_offset(batch, next);
     out[k].base_offset = next;
     out[k].last_offset = next + h.last_offset_delta;
     out[k].log_append_time_ms = now;
     next += h.last_offset_delta + 1;
-    iov.push_back({p.batch.data(), p.batch.size()});
+    iov.push_back({batch.data(), batch.size()});
     members.push_back(k);
-    bytes += p.batch.size();
+    bytes += p.size;
   }
   if (members.empty()) return k;
   const SegmentState before = seg->state();
@@ -271,8 +285,8 @@ size_t JournalStream::write_group(std::vector<Pending>& items, size_t i,
   if (st.ok()) {
     for (size_t m : members) {
       BatchHeader h;
-      parse_batch_header(items[m].batch, h);
-      seg->on_batch(h, uint32_t(items[m].batch.size()));
+      parse_batch_header({buf.data() + items[m].off, items[m].size}, h);
+      seg->on_batch(h, uint32_t(items[m].size));
     }
     if (cfg.fsync == FsyncPolicy::Always) {
       bool synced = false;

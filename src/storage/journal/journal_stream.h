@@ -1,7 +1,8 @@
 // The durable backend of Stream: a directory of segments (see format.h, docs/storage.md).
 //
-// Appends are queued (bounded by kMaxPendingBytes: append() blocks beyond it, except on a
-// writer thread) and written by the engine's WriterPool: everything queued goes out in one
+// Appends are copied into the stream's staging buffer (staging.h) and queued (bounded by
+// kMaxPendingBytes: append() blocks beyond it, except on a writer thread), then written by
+// the engine's WriterPool: everything queued goes out in one
 // pwritev per segment, offsets assigned in queue order; with FsyncPolicy::Always one
 // fdatasync covers the group before its callbacks run (group commit). Callbacks run on a
 // writer thread, in offset order, after the data is visible to readers.
@@ -19,6 +20,7 @@
 #include "storage/journal/group_commit.h"
 #include "storage/journal/rw_lock.h"
 #include "storage/journal/segment.h"
+#include "storage/journal/staging.h"
 #include "storage/stream.h"
 
 namespace unimq::storage::journal {
@@ -34,7 +36,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   const StreamConfig& config() const override { return config_; }
   void set_retention(int64_t retention_ms, int64_t retention_bytes) override;
   void append(std::span<const AppendRecord> records, AppendCallback done) override;
-  void append_batch(std::vector<uint8_t> batch, AppendCallback done,
+  void append_batch(std::span<const uint8_t> batch, AppendCallback done,
                     bool crc_checked = false) override;
   ReadResult read(int64_t offset, size_t max_bytes) const override;
   std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const override;
@@ -65,18 +67,21 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
 
  private:
   struct Pending {
-    std::vector<uint8_t> batch;
+    size_t off = 0;  // in the staging buffer
+    size_t size = 0;
     AppendCallback done;
-    Status status;  // not ok: rejected before writing
+    Status status;  // not ok: rejected before writing (nothing staged)
   };
 
   JournalStream(std::string dir, StreamId id, const StreamConfig& config,
                 std::shared_ptr<WriterPool> writers);
-  void enqueue(Pending p);
+  // Stages `bytes` (when status is ok) and queues the append.
+  void enqueue(std::span<const uint8_t> bytes, Status status, AppendCallback done);
   void schedule_drain();
   void drain();
   // Writes items[i..] up to the first segment roll; returns the end of the group.
-  size_t write_group(std::vector<Pending>& items, size_t i, std::vector<AppendResult>& out);
+  size_t write_group(StagingBuffer& buf, std::vector<Pending>& items, size_t i,
+                     std::vector<AppendResult>& out);
   Status roll(const StreamConfig& cfg);
   int64_t earliest_locked() const;
   StreamConfig config_snapshot() const;
@@ -100,7 +105,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   mutable std::mutex q_mu_;
   std::condition_variable q_cv_;  // space freed / writer idle
   std::vector<Pending> queue_;
-  uint64_t pending_bytes_ = 0;  // queued + being written
+  std::unique_ptr<StagingBuffer> fill_;  // the queued appends' bytes; null when none
+  uint64_t pending_bytes_ = 0;           // queued + being written
   bool scheduled_ = false;
   bool closed_ = false;
 

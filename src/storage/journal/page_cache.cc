@@ -57,8 +57,10 @@ void write_back_and_drop(int fd, uint64_t off, uint64_t len) {
 }
 
 // The thread that starts writeback, waits for it and drops, so that no journal writer waits
-// for the disk. Jobs hold the segment's fd open; the queue is not bounded (a job per window:
-// behind a slow disk the page cache grows as it did without recycling). Started on first
+// for the disk. Jobs hold the segment's fd open. The queue is bounded (kMaxJobs): when it is
+// full a job is merged into a queued one of the same file and kind that it continues (the
+// usual case: a segment's windows follow each other), else skipped, which is harmless
+// advice lost (the kernel writes back and reclaims those pages itself). Started on first
 // use; joined at exit.
 class Dropper {
  public:
@@ -70,9 +72,18 @@ class Dropper {
   void push(std::shared_ptr<const int> fd, uint64_t off, uint64_t len, bool drop) {
     std::lock_guard g(mu_);
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (jobs_.size() >= kMaxJobs) {
+      for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) {
+        if (it->fd != fd || it->drop != drop) continue;
+        if (it->len != 0 && it->off + it->len == off) it->len = len == 0 ? 0 : it->len + len;
+        return;  // merged, or (not contiguous) skipped
+      }
+      return;  // skipped
+    }
     jobs_.push_back({std::move(fd), off, len, drop});
     cv_.notify_all();
   }
+  static constexpr size_t kMaxJobs = 256;
   void wait_idle() {
     std::unique_lock l(mu_);
     idle_cv_.wait(l, [this] { return jobs_.empty() && !busy_; });

@@ -57,9 +57,11 @@ void MemoryStream::append(std::span<const AppendRecord> records, AppendCallback 
   if (done) done(r);
 }
 
-void MemoryStream::append_batch(std::vector<uint8_t> batch, AppendCallback done, bool crc_checked) {
+void MemoryStream::append_batch(std::span<const uint8_t> batch, AppendCallback done,
+                                bool crc_checked) {
   Status st = validate_producer_batch(batch, !crc_checked);
-  AppendResult r = st.ok() ? store(std::move(batch)) : failed(st);
+  // The stream keeps its own copy: the caller's buffer may be reused once this returns.
+  AppendResult r = st.ok() ? store(std::vector<uint8_t>(batch.begin(), batch.end())) : failed(st);
   if (done) done(r);
 }
 

@@ -23,7 +23,7 @@ class MemoryStream : public Stream {
   const StreamConfig& config() const override { return config_; }
   void set_retention(int64_t retention_ms, int64_t retention_bytes) override;
   void append(std::span<const AppendRecord> records, AppendCallback done) override;
-  void append_batch(std::vector<uint8_t> batch, AppendCallback done,
+  void append_batch(std::span<const uint8_t> batch, AppendCallback done,
                     bool crc_checked = false) override;
   ReadResult read(int64_t offset, size_t max_bytes) const override;
   int64_t earliest_offset() const override;

@@ -130,6 +130,36 @@ TEST_P(StreamContract, PrebuiltBatchesAreValidatedAndRenumbered) {
   EXPECT_EQ(s->latest_offset(), 3);
 }
 
+// append_batch copies: the caller may reuse its buffer (a connection's request buffer) as
+// soon as the call returns, before the append completes.
+TEST_P(StreamContract, AppendBatchCopiesTheCallersBytes) {
+  auto s = make();
+  std::vector<std::future<AppendResult>> done;
+  std::vector<uint8_t> buf;
+  for (int i = 0; i < 200; ++i) {
+    AppendRecord r;
+    const std::string v = "value-" + std::to_string(i);
+    r.value = v;
+    buf.clear();
+    encode_batch(std::span(&r, 1), 1000 + i, buf);
+    auto p = std::make_shared<std::promise<AppendResult>>();
+    done.push_back(p->get_future());
+    s->append_batch(buf, [p](const AppendResult& res) { p->set_value(res); });
+    std::fill(buf.begin(), buf.end(), uint8_t(0xEE));  // reused at once
+  }
+  for (size_t i = 0; i < done.size(); ++i) {
+    AppendResult res = done[i].get();
+    ASSERT_TRUE(res.status.ok()) << res.status.message;
+    EXPECT_EQ(res.base_offset, int64_t(i));
+  }
+  std::vector<Record> recs = read_all(*s, 0);
+  ASSERT_EQ(recs.size(), 200u);
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_EQ(recs[i].value, "value-" + std::to_string(i));
+    EXPECT_EQ(recs[i].offset, int64_t(i));
+  }
+}
+
 TEST_P(StreamContract, EmptyAppendIsRejected) {
   auto s = make();
   AppendResult r = s->append_sync({});

@@ -82,12 +82,15 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
         return;
     }
   }
-  // Appended under order_mu_ so offsets follow sequence order (see the header).
-  std::vector<uint8_t> copy(batch.begin(), batch.end());
+  // Appended under order_mu_ so offsets follow sequence order (see the header). The stream
+  // copies the bytes (once, into its own buffer); only LogAppendTime needs a stamped copy.
+  std::vector<uint8_t> stamped;
   int64_t append_time = -1;
   if (log_append_time_.load(std::memory_order_relaxed)) {
     append_time = core::wall_ms();
-    stamp_log_append_time(copy, append_time);
+    stamped.assign(batch.begin(), batch.end());
+    stamp_log_append_time(stamped, append_time);
+    batch = stamped;
   }
   auto self = shared_from_this();
   auto on_done = [self, h, idempotent, append_time,
@@ -113,7 +116,7 @@ void PartitionLog::produce(std::span<const uint8_t> batch,
     if (r.status.ok()) self->wake_waiters();
   };
   // The CRC was checked above (and recomputed if stamped): the stream need not redo it.
-  stream_->append_batch(std::move(copy), std::move(on_done), /*crc_checked=*/true);
+  stream_->append_batch(batch, std::move(on_done), /*crc_checked=*/true);
 }
 
 uint64_t PartitionLog::add_waiter(Waiter w) {
