@@ -78,7 +78,9 @@ struct StorageConfig {
   // Journal writeback starts per window written; pages 2 windows behind the end leave the
   // page cache (fresh pages are slow to fault on some VMs). 0 = off.
   uint64_t page_cache_window_bytes = 4ull << 20;
-  std::string kv_backend = "rocksdb";     // metadata store: rocksdb or memory
+  // Journal appends bypass the page cache (O_DIRECT) where the file system allows it.
+  bool direct_io = true;
+  std::string kv_backend = "rocksdb";  // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };
 

@@ -114,6 +114,7 @@ class Engine : public StorageEngine {
   StreamConfig journal_config(const StreamConfig* config) const {
     StreamConfig c = config ? *config : opts_.default_stream;
     c.page_cache_window_bytes = opts_.default_stream.page_cache_window_bytes;
+    c.direct_io = opts_.default_stream.direct_io;
     return c;
   }
 

@@ -40,6 +40,9 @@ struct StreamConfig {
   // end are dropped from the page cache (journal/page_cache.h); 0 = off. Engine-wide: the
   // engine sets it from EngineOptions::default_stream on every journal stream.
   uint64_t page_cache_window_bytes = 4ull << 20;
+  // Journal: append with O_DIRECT from the staging buffers (journal/direct_writer.h), where
+  // the file system allows it. Engine-wide like page_cache_window_bytes.
+  bool direct_io = true;
 };
 
 struct Header {

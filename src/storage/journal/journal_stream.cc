@@ -53,6 +53,7 @@ Status JournalStream::open(const std::string& dir, const StreamId& id, const Str
       recover_stream_dir(dir, id.to_string(), s->config_.index_interval_bytes, s->segments_, stats);
   if (!st.ok()) return st;
   s->next_offset_.store(stats.next_offset);
+  s->stage_pos_ = s->segments_.back()->committed_size();
   s->log_start_.store(stats.log_start_offset);
   s->last_flush_ms_.store(wall_ms());
   // segment_ms counts from the active segment's first batch (its timestamp, not the
@@ -140,7 +141,7 @@ void JournalStream::enqueue(std::span<const uint8_t> bytes, Status status, Appen
   p.done = std::move(done);
   if (size > 0) {
     // The one copy of the batch: into resident memory the writer writes from.
-    if (!fill_) fill_ = take_staging(0);
+    if (!fill_) fill_ = take_staging(size_t(stage_pos_ % StagingBuffer::kAlign));
     p.off = fill_->append(bytes);
     p.size = size;
   }
@@ -173,12 +174,22 @@ void JournalStream::schedule_drain() {
 }
 
 void JournalStream::drain() {
+  // Where the next buffer's bytes will land in the file, so appenders stage them at the same
+  // offset within a block (direct writes then go out without a copy; a wrong guess after a
+  // roll or a failure only costs one).
+  uint64_t end_pos;
+  {
+    std::lock_guard w(write_mu_);
+    std::shared_lock lock(segs_mu_);
+    end_pos = segments_.back()->state().size;
+  }
   std::vector<Pending> items;
   std::unique_ptr<StagingBuffer> buf;
   {
     std::lock_guard lock(q_mu_);
     items.swap(queue_);
     buf = std::move(fill_);
+    stage_pos_ = end_pos + (buf ? buf->size() : 0);
   }
   StagingBuffer empty;
   StagingBuffer& staged = buf ? *buf : empty;  // only rejected appends when null
@@ -244,6 +255,9 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
   std::vector<iovec> iov;
   std::vector<size_t> members;
   uint64_t bytes = 0;
+  // Staged back to back, so a group is one piece of the buffer (checked, not assumed).
+  const uint8_t* piece = nullptr;
+  bool one_piece = true;
   size_t k = i;
   for (; k < items.size(); ++k) {
     Pending& p = items[k];
@@ -274,6 +288,8 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
     out[k].last_offset = next + h.last_offset_delta;
     out[k].log_append_time_ms = now;
     next += h.last_offset_delta + 1;
+    if (iov.empty()) piece = batch.data();
+    one_piece = one_piece && batch.data() == piece + bytes;
     iov.push_back({batch.data(), batch.size()});
     members.push_back(k);
     bytes += p.size;
@@ -281,7 +297,9 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
   if (members.empty()) return k;
   const SegmentState before = seg->state();
   if (before.size == 0) seg->set_roll_base(now);
-  Status st = seg->write(iov, bytes, inject_errno_.exchange(0));
+  const int inject = inject_errno_.exchange(0);
+  Status st =
+      one_piece ? seg->write(piece, bytes, cfg.direct_io, inject) : seg->write(iov, bytes, inject);
   if (st.ok()) {
     for (size_t m : members) {
       BatchHeader h;
@@ -385,6 +403,11 @@ void JournalStream::close() {
     closed_ = true;
     q_cv_.notify_all();
     if (!WriterPool::on_writer_thread()) q_cv_.wait(lock, [this] { return !scheduled_; });
+  }
+  {
+    std::lock_guard w(write_mu_);
+    std::shared_lock lock(segs_mu_);
+    if (!segments_.empty()) segments_.back()->trim_padding();
   }
   Status st = flush();
   if (!st.ok()) spdlog::error("journal: stream={} close: {}", id_.to_string(), st.message);

@@ -106,7 +106,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   std::condition_variable q_cv_;  // space freed / writer idle
   std::vector<Pending> queue_;
   std::unique_ptr<StagingBuffer> fill_;  // the queued appends' bytes; null when none
-  uint64_t pending_bytes_ = 0;           // queued + being written
+  uint64_t stage_pos_ = 0;      // expected file position of the next byte staged in a new fill_
+  uint64_t pending_bytes_ = 0;  // queued + being written
   bool scheduled_ = false;
   bool closed_ = false;
 

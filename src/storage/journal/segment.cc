@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <spdlog/spdlog.h>
+
 #include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
 #include "storage/journal/recovery.h"
@@ -101,6 +103,43 @@ Status Segment::write(std::span<const iovec> iov, size_t bytes, int inject_errno
   return errno_status("cannot write", log_path(), err);
 }
 
+Status Segment::write(const uint8_t* data, size_t bytes, bool direct, int inject_errno) {
+  if (direct && inject_errno == 0 && !direct_failed_) {
+    if (!direct_) {
+      std::string why;
+      direct_ = DirectWriter::open(log_path(), why);
+      if (!direct_) {
+        direct_failed_ = true;
+        spdlog::info("journal: {}: {}; buffered writes", log_path(), why);
+      }
+    }
+    if (direct_) {
+      Status st = direct_->write(*fd_, st_.size, data, bytes);
+      if (st.ok()) {
+        padded_ = (st_.size + bytes) % DirectWriter::kBlock != 0;
+        return st;
+      }
+      spdlog::warn("journal: {}: {}; buffered writes from now on", log_path(), st.message);
+      direct_.reset();
+      direct_failed_ = true;
+      trim_padding();
+      if (::ftruncate(*fd_, off_t(st_.size)) != 0) {
+        // The buffered write below overwrites it; recovery cuts what is left.
+      }
+    }
+  }
+  iovec v{const_cast<uint8_t*>(data), bytes};
+  return write(std::span<const iovec>(&v, 1), bytes, inject_errno);
+}
+
+void Segment::trim_padding() {
+  if (!padded_) return;
+  padded_ = false;
+  if (::ftruncate(*fd_, off_t(st_.size)) != 0) {
+    // Zeros after the last batch: recovery cuts them like a torn tail.
+  }
+}
+
 void Segment::on_batch(const BatchHeader& h, uint32_t size) {
   const uint32_t rel = uint32_t(h.base_offset - base_);
   st_.max_timestamp = std::max(st_.max_timestamp, h.max_timestamp);
@@ -127,6 +166,8 @@ void Segment::restore(const SegmentState& s) {
   index_.resize(s.index_entries);
   time_index_.resize(s.time_entries);
   st_ = s;
+  padded_ = false;
+  if (direct_) direct_->forget_tail();
   if (::ftruncate(*fd_, off_t(s.size)) != 0) {
     // As in write(): recovery cuts an unpublished tail on the next start.
   }
@@ -147,6 +188,8 @@ Status Segment::sync(uint64_t upto, bool& synced) {
 Status Segment::seal(bool write_files) {
   if (st_.size > 0) time_index_.append(st_.max_timestamp, st_.last_batch_rel);
   st_.time_entries = time_index_.size();
+  trim_padding();
+  direct_.reset();  // no more appends
   sealed_.store(true, std::memory_order_release);
   if (!write_files) return Status::Ok();
   Status st = index_.write_file(index_path());
@@ -164,6 +207,8 @@ Status Segment::truncate_to(uint64_t pos) {
   remove_file(index_path());
   remove_file(time_index_path());
   sealed_.store(false, std::memory_order_release);
+  padded_ = false;
+  if (direct_) direct_->forget_tail();
   if (::ftruncate(*fd_, off_t(pos)) != 0) return errno_status("cannot truncate", log_path(), errno);
   cache_.cut(pos);
   index_.truncate_at_position(uint32_t(std::min<uint64_t>(pos, UINT32_MAX)));

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/journal/direct_writer.h"
 #include "storage/journal/offset_index.h"
 #include "storage/journal/page_cache.h"
 #include "storage/journal/time_index.h"
@@ -69,6 +70,11 @@ class Segment {
   // Writes whole batches at the end; on failure the file is cut back and the state kept.
   // inject_errno != 0 simulates a failure after a partial write (tests).
   Status write(std::span<const iovec> iov, size_t bytes, int inject_errno = 0);
+  // The same for bytes in one piece; direct: with O_DIRECT (direct_writer.h) when the file
+  // system allows it, else (and after a failed direct write) buffered.
+  Status write(const uint8_t* data, size_t bytes, bool direct, int inject_errno = 0);
+  // Cuts the zero padding a direct write leaves after the last block (sealed, closed).
+  void trim_padding();
   // Records a batch just written at state().size (index entries, offsets, timestamps).
   void on_batch(const BatchHeader& h, uint32_t size);
   // Makes everything written visible to readers.
@@ -131,6 +137,9 @@ class Segment {
   std::atomic<uint64_t> synced_size_{0};
   std::atomic<bool> sealed_{false};
   PageCacheWindow cache_;
+  std::unique_ptr<DirectWriter> direct_;  // opened on the first direct write
+  bool direct_failed_ = false;            // O_DIRECT refused or failed: buffered from now on
+  bool padded_ = false;                   // the file runs past st_.size (direct-write padding)
 };
 
 }  // namespace unimq::storage::journal

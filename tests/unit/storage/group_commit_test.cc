@@ -175,7 +175,9 @@ TEST(GroupCommit, DiskFullFailsTheAppendAndTheStreamRecovers) {
     AppendResult r = s->append_sync(recs);
     EXPECT_EQ(r.status.code, Errc::DiskFull);
     EXPECT_NE(r.status.message.find("No space left"), std::string::npos) << r.status.message;
-    EXPECT_EQ(std::filesystem::file_size(log), size);
+    // Cut back to the last whole batch (a direct write's zero padding goes with it).
+    EXPECT_LE(std::filesystem::file_size(log), size);
+    EXPECT_GT(std::filesystem::file_size(log) + 4096, size);
     EXPECT_EQ(s->latest_offset(), 3);
     EXPECT_EQ(read_all(*s, 0).size(), 3u);
     EXPECT_EQ(append_values(*s, 2, 0, "b"), 3);

@@ -79,6 +79,7 @@ struct Fixture {
     c.segment_bytes = segment_bytes;
     c.index_interval_bytes = 4096;
     c.page_cache_window_bytes = window;
+    c.direct_io = false;  // recycling is about buffered writes
     engine = open_engine(dir.path(), Backend::Journal, c);
     stream = engine->get_or_create(sid());
   }
@@ -167,6 +168,7 @@ TEST(PageCache, RecoveryAfterReopenReadsEveryBatch) {
   StreamConfig c = small_config();
   c.segment_bytes = 3 * kMiB;
   c.page_cache_window_bytes = kMiB;
+  c.direct_io = false;
   auto engine = open_engine(keep.path(), Backend::Journal, c);
   auto s = engine->get_or_create(sid());
   expect_values(*s, n);
