@@ -64,6 +64,7 @@ std::string Segment::time_index_path() const {
 }
 
 Status Segment::write(std::span<const iovec> iov, size_t bytes, int inject_errno) {
+  if (direct_) direct_->forget_tail();  // a buffered write changes the block it keeps
   std::vector<iovec> rest(iov.begin(), iov.end());
   size_t done = 0, first = 0;
   int err = 0;
