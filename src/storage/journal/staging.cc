@@ -41,7 +41,9 @@ void StagingBuffer::reset(size_t lead) {
 }
 
 void StagingBuffer::grow(size_t need) {
-  const size_t cap = round_up(std::max({lead_ + need, cap_ * 2, kMinCapacity}), kAlign);
+  // Room for any lead from the start: a buffer never regrows only because a lead changed.
+  const size_t cap =
+      round_up(std::max({lead_ + need, cap_ * 2, kMinCapacity + 2 * kAlign}), kAlign);
   auto* mem = static_cast<uint8_t*>(std::aligned_alloc(kAlign, cap));
   if (!mem) throw std::bad_alloc();
   if (size_ > 0) std::memcpy(mem + lead_, mem_ + lead_, size_);
