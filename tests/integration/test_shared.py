@@ -83,7 +83,10 @@ def test_member_leaving_group(broker, mqtt):
     pub = mqtt(broker, 4)
     for i in range(10):
         pub.publish("sh/leave", b"%d" % i, 1)
-    assert [int(m.payload) for m in b.get_n(10)] == list(range(10))
+    # Every message exactly once. Not necessarily in order: a message picked for the leaving
+    # member on a shard that had not yet seen it leave is passed on one hop later.
+    assert sorted(int(m.payload) for m in b.get_n(10)) == list(range(10))
+    b.expect_none(0.2, topic="sh/leave")
 
 
 def test_unsubscribe_from_share(broker, mqtt):
@@ -209,7 +212,10 @@ def test_strategy_sticky(broker_factory, mqtt):
     for i in range(10, 20):
         pub.publish("s/st", b"%d" % i, 1)
     other = group[1 - chosen]
-    assert [int(m.payload) for m in other.get_n(10)] == list(range(10, 20))
+    # All to the remaining member, each once (order may change around the hand-over: see
+    # test_member_leaving_group).
+    assert sorted(int(m.payload) for m in other.get_n(10)) == list(range(10, 20))
+    other.expect_none(0.2, topic="s/st")
 
 
 @pytest.mark.unimq_only
