@@ -195,6 +195,25 @@ void Shard::schedule_delayed(core::MessagePtr msg, uint32_t delay_s, std::string
   broker_.metrics().delayed_scheduled.inc();
 }
 
+void Shard::complete_from_storage(std::function<void()> fn) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(completions_mu_);
+    first = completions_.empty();
+    completions_.push_back(std::move(fn));
+  }
+  if (first) loop_.post([this] { run_completions(); });
+}
+
+void Shard::run_completions() {
+  {
+    std::lock_guard<std::mutex> lock(completions_mu_);
+    running_.swap(completions_);
+  }
+  for (auto& fn : running_) fn();
+  running_.clear();
+}
+
 void Shard::close_all_connections() {
   std::vector<MqttConnection*> conns;
   for (Session* s : sessions_) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,6 +64,11 @@ class Shard {
   // Recovery: replays journaled messages at or after each local session's cursor.
   size_t replay_journal();
 
+  // Runs fn on this shard's loop; callable from any thread (journal append completions).
+  // Completions that arrive while one task is pending join it, so their PUBACKs and
+  // deliveries leave in one write per connection instead of one syscall per message.
+  void complete_from_storage(std::function<void()> fn);
+
   // Sends DISCONNECT (server shutting down) to every connected client and closes them.
   void close_all_connections();
 
@@ -82,6 +89,10 @@ class Shard {
   uint64_t next_delayed_ = 0;
   int64_t routed_next_ = 0;  // own journal stream: every offset below was routed
   std::unique_ptr<net::Timer> persist_timer_;
+  void run_completions();
+  std::mutex completions_mu_;
+  std::vector<std::function<void()>> completions_;  // guarded by completions_mu_
+  std::vector<std::function<void()>> running_;      // loop thread only (reused capacity)
 };
 
 }  // namespace unimq::mqtt

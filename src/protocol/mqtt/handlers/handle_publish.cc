@@ -129,7 +129,7 @@ void MqttConnection::publish_journaled(std::shared_ptr<core::Message> msg, uint8
   broker_.store()->append(
       shard->index(), *msg,
       [this, shard, alive, msg, qos, packet_id](const storage::AppendResult& r) {
-        shard->loop().post([this, shard, alive, msg, qos, packet_id, r] {
+        shard->complete_from_storage([this, shard, alive, msg, qos, packet_id, r] {
           bool live = !alive.expired() && session_;
           if (!r.status.ok()) {
             spdlog::error("client_id={} journal append failed: {}", client_id_, r.status.message);
