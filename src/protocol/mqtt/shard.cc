@@ -49,9 +49,9 @@ void Shard::end_session(Session& s) {
   // What the session was given from share groups and its client did not finish goes to
   // another member of each group ([MQTT-4.8.2]: "SHOULD send the Application Message to
   // another Client that is subscribed to the same Shared Subscription").
+  // (The next member's QoS, retain flag and subscription id come from its own subscription.)
   for (Outbound& o : s.take_unfinished_shared()) {
-    Delivery d{id, o.qos, o.retain, std::move(o.subscription_ids), o.share_key, 0};
-    pass_to_other_member(o.msg, std::move(d));
+    pass_to_other_member(o.msg, Delivery{id, 0, false, {}, o.share_key, 0});
   }
   broker_.for_each_shard([id](Shard& sh) { sh.index_replica().remove_all(id); }, [] {});
   std::unique_ptr<Session> owned = sessions_.erase(s);
