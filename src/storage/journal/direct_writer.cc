@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,12 @@
 #include "storage/journal/file_util.h"
 
 namespace unimq::storage::journal {
+namespace {
+std::atomic<uint64_t> g_writes{0}, g_bounces{0};
+}  // namespace
+
+uint64_t DirectWriter::total_writes() { return g_writes.load(std::memory_order_relaxed); }
+uint64_t DirectWriter::bounce_copies() { return g_bounces.load(std::memory_order_relaxed); }
 
 std::unique_ptr<DirectWriter> DirectWriter::open(const std::string& path, std::string& why) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
@@ -36,6 +43,7 @@ DirectWriter::~DirectWriter() {
 
 Status DirectWriter::write(int read_fd, uint64_t pos, const uint8_t* data, size_t bytes) {
   if (bytes == 0) return Status::Ok();
+  g_writes.fetch_add(1, std::memory_order_relaxed);
   const size_t t = size_t(pos % kBlock);
   const uint64_t start = pos - t;
   if (t > 0 && !tail_known_ && pread_all(read_fd, block(tail_), t, start) != ssize_t(t)) {
@@ -60,6 +68,7 @@ Status DirectWriter::write(int read_fd, uint64_t pos, const uint8_t* data, size_
   std::unique_ptr<uint8_t, decltype(&std::free)> bounce(nullptr, &std::free);
   if (m > 0) {
     if (reinterpret_cast<uintptr_t>(mid) % kBlock != 0) {
+      g_bounces.fetch_add(1, std::memory_order_relaxed);
       bounce.reset(static_cast<uint8_t*>(std::aligned_alloc(kBlock, m)));
       if (!bounce) return Status::Error(Errc::IoError, "out of memory");
       std::memcpy(bounce.get(), mid, m);

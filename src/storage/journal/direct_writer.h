@@ -43,6 +43,11 @@ class DirectWriter {
   // The file was cut or rewritten other than by write(): reload the partial block.
   void forget_tail() { tail_known_ = false; }
 
+  // Process-wide counts (tests): writes, and writes whose data needed a bounce copy because
+  // it did not sit at its file position's offset within a block (a staging misprediction).
+  static uint64_t total_writes();
+  static uint64_t bounce_copies();
+
  private:
   DirectWriter(int fd, uint8_t* blocks) : fd_(fd), blocks_(blocks) {}
   uint8_t* block(int i) { return blocks_ + size_t(i) * kBlock; }

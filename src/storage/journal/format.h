@@ -31,7 +31,10 @@ constexpr size_t kTimeIndexEntrySize = 12;
 constexpr uint64_t kMaxSegmentBytes = (1ull << 31) - 1;
 constexpr uint64_t kMinSegmentBytes = 1;
 // Appends queued but not yet written, per stream; append() blocks beyond this (backpressure).
-constexpr uint64_t kMaxPendingBytes = 64ull << 20;
+constexpr uint64_t kMaxPendingBytes = 16ull << 20;
+// Staging chunk size (journal_stream.h): one direct write each at most, a batch larger than it
+// gets a chunk of its own.
+constexpr uint64_t kStagingChunk = (2ull << 20) - 8192;
 
 // "00000000000000000042" for 42.
 std::string segment_file_name(int64_t base_offset, const char* suffix);

@@ -54,6 +54,7 @@ Status JournalStream::open(const std::string& dir, const StreamId& id, const Str
   if (!st.ok()) return st;
   s->next_offset_.store(stats.next_offset);
   s->stage_pos_ = s->segments_.back()->committed_size();
+  s->segment_bytes_.store(s->config_.segment_bytes);
   s->log_start_.store(stats.log_start_offset);
   s->last_flush_ms_.store(wall_ms());
   // segment_ms counts from the active segment's first batch (its timestamp, not the
@@ -92,6 +93,7 @@ void JournalStream::set_retention(int64_t retention_ms, int64_t retention_bytes)
 void JournalStream::reconfigure(const StreamConfig& config) {
   std::lock_guard lock(cfg_mu_);
   config_ = normalize(config);
+  segment_bytes_.store(config_.segment_bytes);
 }
 
 StreamConfig JournalStream::config_snapshot() const {
@@ -140,9 +142,26 @@ void JournalStream::enqueue(std::span<const uint8_t> bytes, Status status, Appen
   p.status = std::move(status);
   p.done = std::move(done);
   if (size > 0) {
-    // The one copy of the batch: into resident memory the writer writes from.
-    if (!fill_) fill_ = take_staging(size_t(stage_pos_ % StagingBuffer::kAlign));
+    // The one copy of the batch: into resident memory the writer writes from, at the same
+    // offset within a block as its predicted file position, so the direct write needs no
+    // bounce copy. The prediction follows the writer's segment rolls by size: a batch that
+    // will open a new segment starts a new chunk at position 0.
+    uint64_t at = stage_pos_;
+    const bool roll = at > 0 && at + size > segment_bytes_.load(std::memory_order_relaxed);
+    if (roll) at = 0;
+    if (fill_ && fill_->size() > 0 && (roll || fill_->size() + size > kStagingChunk))
+      staged_.push_back(std::move(fill_));
+    const size_t lead = size_t(at % StagingBuffer::kAlign);
+    if (!fill_) {
+      fill_ = take_staging(lead);
+      fill_->file_pos = at;
+    } else if (fill_->size() == 0 && fill_->lead() != lead) {
+      fill_->reset(lead);
+      fill_->file_pos = at;
+    }
+    p.buf = staged_.size();
     p.off = fill_->append(bytes);
+    stage_pos_ = at + size;
     p.size = size;
   }
   pending_bytes_ += size;
@@ -158,15 +177,16 @@ void JournalStream::schedule_drain() {
   if (writers_->schedule([self] { self->drain(); })) return;
   // The engine is shutting down: nothing will write these.
   std::vector<Pending> items;
-  std::unique_ptr<StagingBuffer> buf;
+  std::vector<std::unique_ptr<StagingBuffer>> bufs;
   {
     std::lock_guard lock(q_mu_);
     items.swap(queue_);
-    buf = std::move(fill_);
+    bufs.swap(staged_);
+    bufs.push_back(std::move(fill_));
     pending_bytes_ = 0;
     scheduled_ = false;
   }
-  give_staging(std::move(buf));
+  for (auto& b : bufs) give_staging(std::move(b));
   q_cv_.notify_all();
   for (auto& p : items) {
     if (p.done) p.done(failed(Status::Error(Errc::Closed, "storage engine is shut down")));
@@ -184,21 +204,25 @@ void JournalStream::drain() {
     end_pos = segments_.back()->state().size;
   }
   std::vector<Pending> items;
-  std::unique_ptr<StagingBuffer> buf;
+  std::vector<std::unique_ptr<StagingBuffer>> bufs;  // null entries: only rejected appends
   {
     std::lock_guard lock(q_mu_);
     items.swap(queue_);
-    buf = std::move(fill_);
-    stage_pos_ = end_pos + (buf ? buf->size() : 0);
+    bufs.swap(staged_);
+    bufs.push_back(std::move(fill_));
+    // A wrong prediction (a roll by age, a truncation, a failed write) is corrected here:
+    // assume the taken chunks follow end_pos without a roll.
+    if (bufs.front() && bufs.front()->file_pos != end_pos) {
+      stage_pos_ = end_pos;
+      for (const auto& b : bufs) stage_pos_ += b ? b->size() : 0;
+    }
   }
-  StagingBuffer empty;
-  StagingBuffer& staged = buf ? *buf : empty;  // only rejected appends when null
   std::vector<AppendResult> results(items.size());
   for (size_t i = 0; i < items.size();) {
     size_t end;
     {
       std::lock_guard w(write_mu_);
-      end = write_group(staged, items, i, results);
+      end = write_group(bufs, items, i, results);
     }
     uint64_t bytes = 0;
     for (size_t k = i; k < end; ++k) {
@@ -218,6 +242,10 @@ void JournalStream::drain() {
       std::lock_guard w(write_mu_);
       recycle_page_cache();
     }
+    // Chunks written out go back to the pool before more space is announced: the appenders
+    // it wakes reuse them.
+    const size_t next_buf = end < items.size() ? items[end].buf : bufs.size();
+    for (size_t b = 0; b < next_buf && b < bufs.size(); ++b) give_staging(std::move(bufs[b]));
     {
       std::lock_guard lock(q_mu_);
       pending_bytes_ -= bytes;
@@ -225,7 +253,7 @@ void JournalStream::drain() {
     q_cv_.notify_all();
     i = end;
   }
-  give_staging(std::move(buf));
+  for (auto& b : bufs) give_staging(std::move(b));
   bool again;
   {
     std::lock_guard lock(q_mu_);
@@ -236,7 +264,8 @@ void JournalStream::drain() {
   if (again) schedule_drain();  // to the back of the pool queue: fair to other streams
 }
 
-size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& items, size_t i,
+size_t JournalStream::write_group(std::vector<std::unique_ptr<StagingBuffer>>& bufs,
+                                  std::vector<Pending>& items, size_t i,
                                   std::vector<AppendResult>& out) {
   if (!open_.load()) {
     for (size_t k = i; k < items.size(); ++k)
@@ -255,6 +284,7 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
   std::vector<iovec> iov;
   std::vector<size_t> members;
   uint64_t bytes = 0;
+  size_t group_buf = 0;
   // Staged back to back, so a group is one piece of the buffer (checked, not assumed).
   const uint8_t* piece = nullptr;
   bool one_piece = true;
@@ -265,6 +295,8 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
       out[k] = failed(p.status);
       continue;
     }
+    if (!iov.empty() && p.buf != group_buf) break;  // the next chunk is the next group
+    StagingBuffer& buf = *bufs[p.buf];
     const std::span<uint8_t> batch(buf.data() + p.off, p.size);
     BatchHeader h;
     parse_batch_header(batch, h);  // validated on enqueue
@@ -288,7 +320,10 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
     out[k].last_offset = next + h.last_offset_delta;
     out[k].log_append_time_ms = now;
     next += h.last_offset_delta + 1;
-    if (iov.empty()) piece = batch.data();
+    if (iov.empty()) {
+      piece = batch.data();
+      group_buf = p.buf;
+    }
     one_piece = one_piece && batch.data() == piece + bytes;
     iov.push_back({batch.data(), batch.size()});
     members.push_back(k);
@@ -303,7 +338,7 @@ size_t JournalStream::write_group(StagingBuffer& buf, std::vector<Pending>& item
   if (st.ok()) {
     for (size_t m : members) {
       BatchHeader h;
-      parse_batch_header({buf.data() + items[m].off, items[m].size}, h);
+      parse_batch_header({bufs[group_buf]->data() + items[m].off, items[m].size}, h);
       seg->on_batch(h, uint32_t(items[m].size));
     }
     if (cfg.fsync == FsyncPolicy::Always) {

@@ -1,9 +1,10 @@
 // The durable backend of Stream: a directory of segments (see format.h, docs/storage.md).
 //
-// Appends are copied into the stream's staging buffer (staging.h) and queued (bounded by
+// Appends are copied into the stream's staging buffers (staging.h) and queued (bounded by
 // kMaxPendingBytes: append() blocks beyond it, except on a writer thread), then written by
-// the engine's WriterPool: everything queued goes out in one
-// pwritev per segment, offsets assigned in queue order; with FsyncPolicy::Always one
+// the engine's WriterPool: everything queued goes out in one write per staging chunk
+// (kStagingChunk: a writer behind the disk never grows, copies or freshly allocates a buffer)
+// and segment, offsets assigned in queue order; with FsyncPolicy::Always one
 // fdatasync covers the group before its callbacks run (group commit). Callbacks run on a
 // writer thread, in offset order, after the data is visible to readers.
 #pragma once
@@ -67,7 +68,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
 
  private:
   struct Pending {
-    size_t off = 0;  // in the staging buffer
+    size_t buf = 0;  // which staging buffer (index into the drained chain)
+    size_t off = 0;  // in that buffer
     size_t size = 0;
     AppendCallback done;
     Status status;  // not ok: rejected before writing (nothing staged)
@@ -80,8 +82,9 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   void schedule_drain();
   void drain();
   // Writes items[i..] up to the first segment roll; returns the end of the group.
-  size_t write_group(StagingBuffer& buf, std::vector<Pending>& items, size_t i,
-                     std::vector<AppendResult>& out);
+  // A group lies in one staging buffer.
+  size_t write_group(std::vector<std::unique_ptr<StagingBuffer>>& bufs, std::vector<Pending>& items,
+                     size_t i, std::vector<AppendResult>& out);
   Status roll(const StreamConfig& cfg);
   int64_t earliest_locked() const;
   StreamConfig config_snapshot() const;
@@ -105,9 +108,12 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   mutable std::mutex q_mu_;
   std::condition_variable q_cv_;  // space freed / writer idle
   std::vector<Pending> queue_;
-  std::unique_ptr<StagingBuffer> fill_;  // the queued appends' bytes; null when none
-  uint64_t stage_pos_ = 0;      // expected file position of the next byte staged in a new fill_
-  uint64_t pending_bytes_ = 0;  // queued + being written
+  // The queued appends' bytes: full chunks, then the one being filled (null when none).
+  std::vector<std::unique_ptr<StagingBuffer>> staged_;
+  std::unique_ptr<StagingBuffer> fill_;
+  uint64_t stage_pos_ = 0;  // predicted file position (in its segment) of the next staged byte
+  std::atomic<uint64_t> segment_bytes_{0};  // config_.segment_bytes, for that prediction
+  uint64_t pending_bytes_ = 0;              // queued + being written
   bool scheduled_ = false;
   bool closed_ = false;
 

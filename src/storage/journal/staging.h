@@ -38,6 +38,9 @@ class StagingBuffer {
   // The allocation itself (aligned), for writes that start before data().
   uint8_t* base() { return mem_; }
 
+  // Where data() is predicted to land in its segment file (set by the stream that fills it).
+  uint64_t file_pos = 0;
+
  private:
   void grow(size_t need);
 

@@ -32,6 +32,23 @@ TEST(Staging, AppendsBackToBackAndKeepsDataWhenGrowing) {
   give_staging(std::move(b));
 }
 
+// Large appends take the streaming-store copy: every head alignment and tail length lands
+// byte for byte.
+TEST(Staging, LargeAppendsAtAnyAlignmentCopyExactly) {
+  for (size_t lead : {0u, 1u, 63u, 100u, 4095u}) {
+    auto b = take_staging(lead);
+    std::vector<uint8_t> expect;
+    for (size_t n : {17u, 16384u, 16385u, 40000u + 63u, 70001u, 1u, 65536u}) {
+      const auto chunk = pattern(n, uint8_t(n + lead));
+      EXPECT_EQ(b->append(chunk), expect.size());
+      expect.insert(expect.end(), chunk.begin(), chunk.end());
+    }
+    ASSERT_EQ(b->size(), expect.size());
+    EXPECT_TRUE(std::equal(expect.begin(), expect.end(), b->data())) << "lead " << lead;
+    give_staging(std::move(b));
+  }
+}
+
 TEST(Staging, PoolReusesBuffersEmptied) {
   auto b = take_staging(0);
   b->append(pattern(5000, 3));
