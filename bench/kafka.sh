@@ -51,6 +51,9 @@ trap 'exit 130' INT TERM
 # shellcheck source=bench/lib/brokers.sh
 source "$ROOT/bench/lib/brokers.sh"
 
+FREE_GB=$(df -P -BG "$WORK" | awk 'NR==2 {print int($4)}')
+((FREE_GB >= 25)) || echo "kafka bench: warning: only ${FREE_GB} GB free in $WORK; a flat-out run writes up to 20 GB" >&2
+
 RUN_ID=kafka-$(date -u +%Y%m%dT%H%M%SZ)
 COMMIT=${BENCH_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 echo "kafka bench: commit $COMMIT, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -93,11 +96,15 @@ echo "kafka bench: buffered write of a new file (dd, 1 MiB, no sync): $FRESH_MBS
 # ---------------------------------------------------------------- UniMQ
 KAFKA_PORT=""
 UNIMQ_PID=""
+UNIMQ_DATA=""
+# Each case group gets a fresh broker and data dir, removed when it stops: a flat-out run
+# writes 10-20 GB, and the runs together would not fit on the disk.
 start_unimq() {  # start_unimq FSYNC [BACKEND]
   local data mqtt backend=${2:-journal}
   KAFKA_PORT=$(free_port)
   mqtt=$(free_port)
   data="$WORK/data-$1-$KAFKA_PORT"
+  UNIMQ_DATA=$data
   mkdir -p "$data"
   # shellcheck disable=SC2086  # UNIMQ_ARGS is a list of extra flags
   "$UNIMQ" server --mqtt-port "$mqtt" --mqtt-ws-port 0 --http-port 0 --amqp-port 0 \
@@ -112,6 +119,7 @@ start_unimq() {  # start_unimq FSYNC [BACKEND]
 stop_unimq() {
   kill -TERM "$UNIMQ_PID" 2>/dev/null || true
   wait "$UNIMQ_PID" 2>/dev/null || true
+  rm -rf "$UNIMQ_DATA"
 }
 
 # run CASE ARGS...: one kafka_bench run against the running UniMQ, recorded.
@@ -134,8 +142,13 @@ start_unimq never
 T1=$(topic)
 run produce_1k_acks1_never produce --topic "$T1" --size 1024 --acks 1 "${common[@]}"
 run consume_1k_never consume --topic "$T1" --duration "$DURATION"
+stop_unimq
+start_unimq never
 run produce_100b_acks1_never produce --topic "$(topic)" --size 100 --acks 1 "${common[@]}"
+stop_unimq
+start_unimq never
 run produce_1k_acksall_never produce --topic "$(topic)" --size 1024 --acks all "${common[@]}"
+stop_unimq
 PEAK=$(python3 -c "
 import json
 for l in open('$WORK/results.jsonl'):
@@ -145,6 +158,7 @@ HALF=$((PEAK / 2))
 ((HALF > 0)) || HALF=1000
 # Latency runs send each record at once (linger.ms=0): a linger would be client-side delay.
 latency=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms 0)
+start_unimq never
 run latency_1k_acks1_half_peak produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${latency[@]}"
 run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${latency[@]}"
 stop_unimq
@@ -157,6 +171,8 @@ stop_unimq
 
 start_unimq always
 run produce_1k_acksall_always produce --topic "$(topic)" --size 1024 --acks all "${common[@]}"
+stop_unimq
+start_unimq always
 run produce_100b_acksall_always produce --topic "$(topic)" --size 100 --acks all "${common[@]}"
 run e2e_100b_acksall_always_1000rps e2e --topic "$(topic)" --size 100 --acks all --rate 1000 "${latency[@]}"
 stop_unimq
