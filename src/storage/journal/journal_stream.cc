@@ -238,8 +238,10 @@ void JournalStream::drain() {
       items[k].done = nullptr;
     }
     {
-      // After the callbacks: waiting for an old window's writeback never delays an ack.
+      // After the callbacks: waiting for an old window's writeback, or sealing a segment
+      // rolled away from, never delays an ack.
       std::lock_guard w(write_mu_);
+      finish_seals();
       recycle_page_cache();
     }
     // Chunks written out go back to the pool before more space is announced: the appenders
@@ -395,14 +397,22 @@ Status JournalStream::roll(const StreamConfig& cfg) {
     std::unique_lock lock(segs_mu_);
     segments_.push_back(seg);
   }
-  st = old->seal();
-  if (cfg.page_cache_window_bytes > 0) {
-    old->start_tail_writeback();
-    retiring_.push_back({old, written_bytes_});
-  }
-  if (!st.ok()) spdlog::warn("journal: stream={} index not saved: {}", id_.to_string(), st.message);
+  old->seal_in_memory();
+  sealing_.push_back(old);
+  if (cfg.page_cache_window_bytes > 0) retiring_.push_back({old, written_bytes_});
   spdlog::debug("journal: stream={} rolled segment base={}", id_.to_string(), seg->base_offset());
   return Status::Ok();
+}
+
+void JournalStream::finish_seals() {
+  const bool recycle = config_snapshot().page_cache_window_bytes > 0;
+  for (const auto& seg : sealing_) {
+    Status st = seg->finish_seal();
+    if (recycle) seg->start_tail_writeback();
+    if (!st.ok())
+      spdlog::warn("journal: stream={} index not saved: {}", id_.to_string(), st.message);
+  }
+  sealing_.clear();
 }
 
 Status JournalStream::flush() {
@@ -441,6 +451,7 @@ void JournalStream::close() {
   }
   {
     std::lock_guard w(write_mu_);
+    finish_seals();
     std::shared_lock lock(segs_mu_);
     if (!segments_.empty()) segments_.back()->trim_padding();
   }

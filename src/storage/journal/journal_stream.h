@@ -92,6 +92,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   // After a group write: page-cache recycling of the active segment; sealed segments'
   // pages go once the active one has a window of its own.
   void recycle_page_cache();
+  // The deferred file work of segments rolled away from (write_mu_ held).
+  void finish_seals();
   std::shared_ptr<Segment> segment_for(int64_t offset, size_t& index) const;  // locked
   // The segment holding offset (or the next one), skipping bases <= prev_base.
   std::shared_ptr<Segment> segment_after(int64_t offset, int64_t prev_base) const;
@@ -126,6 +128,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
     uint64_t sealed_at = 0;
   };
   std::deque<Retiring> retiring_;
+  // Segments rolled away from whose seal file work is still to do (finish_seals).
+  std::vector<std::shared_ptr<Segment>> sealing_;
   uint64_t written_bytes_ = 0;  // by this writer since open (write_mu_)
   // Held shared by readers across their file I/O and exclusively by truncate, the only
   // operation that rewrites bytes a reader may be reading. Writer-preferring, so constant

@@ -176,6 +176,7 @@ Status JournalStream::truncate(int64_t offset) {
   Status st;
   {
     std::lock_guard w(write_mu_);
+    finish_seals();  // a segment cut back to active must not be sealed later
     std::unique_lock cut(cut_mu_);
     std::unique_lock lock(segs_mu_);
     if (offset >= next_offset_.load()) return Status::Ok();
@@ -218,6 +219,7 @@ Status JournalStream::delete_before(int64_t offset) {
   std::vector<std::shared_ptr<Segment>> victims;
   {
     std::lock_guard w(write_mu_);
+    finish_seals();  // before their files may be removed
     std::unique_lock lock(segs_mu_);
     if (offset > next_offset_.load()) {
       return Status::Error(Errc::OffsetOutOfRange,

@@ -187,11 +187,19 @@ Status Segment::sync(uint64_t upto, bool& synced) {
 }
 
 Status Segment::seal(bool write_files) {
+  seal_in_memory();
+  return finish_seal(write_files);
+}
+
+void Segment::seal_in_memory() {
   if (st_.size > 0) time_index_.append(st_.max_timestamp, st_.last_batch_rel);
   st_.time_entries = time_index_.size();
+  sealed_.store(true, std::memory_order_release);
+}
+
+Status Segment::finish_seal(bool write_files) {
   trim_padding();
   direct_.reset();  // no more appends
-  sealed_.store(true, std::memory_order_release);
   if (!write_files) return Status::Ok();
   Status st = index_.write_file(index_path());
   if (st.ok()) st = time_index_.write_file(time_index_path());

@@ -85,8 +85,12 @@ class Segment {
   // fdatasync unless the first `upto` bytes are known synced. synced: whether it ran.
   Status sync(uint64_t upto, bool& synced);
   // Final time-index entry (+ index files on disk when write_files); the segment is no
-  // longer appended to.
+  // longer appended to. seal() = seal_in_memory() then finish_seal(): a rolling writer does
+  // the first at once and the file work (padding, O_DIRECT fd, index files: milliseconds)
+  // after the appends it was writing are acknowledged.
   Status seal(bool write_files = true);
+  void seal_in_memory();
+  Status finish_seal(bool write_files = true);
   // Page-cache recycling (page_cache.h): after a group write, when sealed, and once the
   // segment is no longer near the tail of the stream.
   void recycle_cache(uint64_t window) { cache_.after_write(fd_, st_.size, window); }
