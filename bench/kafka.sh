@@ -11,6 +11,7 @@
 # Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
 #        BENCH_PARTITIONS=1  partitions of the bench topics (kafka.num_partitions)
 #        BENCH_LINGER_MS=5   producer linger.ms of the throughput runs (latency runs use 0)
+#        BENCH_LAT_REPEAT=3  runs of the latency case (the target takes their median p99)
 #        BENCH_RESULTS=<repo>/build/bench-results.jsonl  KAFKA_BENCH=BUILD_DIR/kafka_bench
 #        UNIMQ_BIN=BUILD_DIR/unimq   UNIMQ_ARGS="--set ..." extra flags for `unimq server`
 set -euo pipefail
@@ -23,6 +24,7 @@ DURATION=${BENCH_DURATION:-8}
 WARMUP=${BENCH_WARMUP:-2}
 PARTITIONS=${BENCH_PARTITIONS:-1}
 LINGER=${BENCH_LINGER_MS:-5}
+LAT_REPEAT=${BENCH_LAT_REPEAT:-3}
 RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
 
 die() {
@@ -158,8 +160,15 @@ HALF=$((PEAK / 2))
 ((HALF > 0)) || HALF=1000
 # Latency runs send each record at once (linger.ms=0): a linger would be client-side delay.
 latency=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms 0)
+# A single run's p99 at this load varies 2-3x on a 2-core machine (the client, its I/O thread
+# and the broker share the cores; a few scheduler delays decide the tail): the target is
+# judged on the median of LAT_REPEAT runs, each on a fresh broker.
+for ((i = 1; i <= LAT_REPEAT; i++)); do
+  start_unimq never
+  run "latency_1k_acks1_half_peak_$i" produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${latency[@]}"
+  stop_unimq
+done
 start_unimq never
-run latency_1k_acks1_half_peak produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${latency[@]}"
 run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${latency[@]}"
 stop_unimq
 
@@ -217,9 +226,12 @@ mem = g("produce_1k_acks1_memory", "mb_per_s")
 if mem is not None:
     print("  context: the same producer on the memory backend: %.0f MB/s = %.0f%% of loopback" % (
         mem, 100 * mem / loop))
-p99 = g("latency_1k_acks1_half_peak", "p99_ms")
-rate = rows.get("latency_1k_acks1_half_peak", {}).get("rate")
+lat = [c for c in rows if c.startswith("latency_1k_acks1_half_peak_")]
+p99s = sorted(g(c, "p99_ms") for c in lat if g(c, "p99_ms") is not None)
+p99 = p99s[len(p99s) // 2] if len(p99s) == len(lat) and lat else None
+rate = rows.get(lat[0], {}).get("rate") if lat else None
 ok2 = p99 is not None and p99 < 5.0
-print("target: p99 produce latency acks=1 at 50%% of peak (%s records/s) < 5 ms: %s ms -> %s" % (
-    rate, fmt(p99, "%.2f"), "PASS" if ok2 else "FAIL"))
+print("target: p99 produce latency acks=1 at 50%% of peak (%s records/s) < 5 ms: median of %d runs"
+      " (%s) = %s ms -> %s" % (rate, len(lat), ", ".join("%.2f" % v for v in p99s), fmt(p99, "%.2f"),
+                               "PASS" if ok2 else "FAIL"))
 PY

@@ -17,13 +17,15 @@ WriterPool::WriterPool(size_t threads) {
 
 WriterPool::~WriterPool() { stop(); }
 
-bool WriterPool::schedule(Task task) {
+bool WriterPool::schedule(Task task, bool requeue) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
     tasks_.push_back(std::move(task));
+    wake = !(requeue && t_on_writer && tasks_.size() == 1);
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 

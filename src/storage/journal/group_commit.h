@@ -30,8 +30,11 @@ class WriterPool {
   WriterPool(const WriterPool&) = delete;
   WriterPool& operator=(const WriterPool&) = delete;
 
-  // Runs task on a writer thread; false once stopped.
-  bool schedule(Task task);
+  // Runs task on a writer thread; false once stopped. requeue: called by a writer thread as
+  // its task ends (a stream with more queued goes to the back of the queue); when nothing
+  // else waits, that thread takes it itself instead of waking another (a hot stream would
+  // otherwise ping-pong between threads, two wakeups per group).
+  bool schedule(Task task, bool requeue = false);
   // Runs what is queued, then joins the threads.
   void stop();
   // True on a writer thread (appends from callbacks must not block on backpressure).

@@ -172,9 +172,9 @@ void JournalStream::enqueue(std::span<const uint8_t> bytes, Status status, Appen
   schedule_drain();
 }
 
-void JournalStream::schedule_drain() {
+void JournalStream::schedule_drain(bool requeue) {
   auto self = shared_from_this();
-  if (writers_->schedule([self] { self->drain(); })) return;
+  if (writers_->schedule([self] { self->drain(); }, requeue)) return;
   // The engine is shutting down: nothing will write these.
   std::vector<Pending> items;
   std::vector<std::unique_ptr<StagingBuffer>> bufs;
@@ -263,7 +263,7 @@ void JournalStream::drain() {
     if (!again) scheduled_ = false;
   }
   q_cv_.notify_all();
-  if (again) schedule_drain();  // to the back of the pool queue: fair to other streams
+  if (again) schedule_drain(true);  // to the back of the pool queue: fair to other streams
 }
 
 size_t JournalStream::write_group(std::vector<std::unique_ptr<StagingBuffer>>& bufs,

@@ -79,7 +79,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
                 std::shared_ptr<WriterPool> writers);
   // Stages `bytes` (when status is ok) and queues the append.
   void enqueue(std::span<const uint8_t> bytes, Status status, AppendCallback done);
-  void schedule_drain();
+  void schedule_drain(bool requeue = false);
   void drain();
   // Writes items[i..] up to the first segment roll; returns the end of the group.
   // A group lies in one staging buffer.
