@@ -90,18 +90,40 @@ void set(rd_kafka_conf_t* conf, const char* k, const std::string& v) {
   }
 }
 
-// Latency samples in microseconds; percentiles by sorting once at the end.
+// Latency samples in a log-linear histogram of microseconds: exact below 1024 us, then 64
+// sub-buckets per power of two (< 1.6% error). Fixed size: recording never allocates. (A
+// vector of samples once stalled the delivery-report thread for milliseconds each time it
+// doubled, which showed up as the p99 of the very latency it was measuring.)
 struct Samples {
-  std::vector<uint32_t> us;
-  void add(int64_t ns) {
-    us.push_back(static_cast<uint32_t>(std::min<int64_t>(ns / 1000, UINT32_MAX)));
+  static constexpr int kSub = 64, kLinear = 1024;
+  std::vector<uint64_t> counts = std::vector<uint64_t>(kLinear + 40 * kSub, 0);
+  uint64_t n = 0;
+  static size_t bucket(uint64_t us) {
+    if (us < kLinear) return us;
+    const int msb = 63 - __builtin_clzll(us);  // >= 10
+    const uint64_t sub = (us >> (msb - 6)) & (kSub - 1);
+    return kLinear + size_t(msb - 10) * kSub + sub;
   }
-  double pct(double p) {
-    if (us.empty()) return -1;
-    size_t i =
-        std::min(us.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(us.size())));
-    std::nth_element(us.begin(), us.begin() + static_cast<long>(i), us.end());
-    return us[i] / 1000.0;
+  static double lower_us(size_t b) {
+    if (b < kLinear) return double(b);
+    const size_t msb = (b - kLinear) / kSub + 10, sub = (b - kLinear) % kSub;
+    return double((uint64_t(1) << msb) + (sub << (msb - 6)));
+  }
+  void add(int64_t ns) {
+    const uint64_t us = uint64_t(std::max<int64_t>(ns, 0) / 1000);
+    counts[std::min(bucket(us), counts.size() - 1)]++;
+    ++n;
+  }
+  uint64_t count() const { return n; }
+  double pct(double p) const {
+    if (n == 0) return -1;
+    const auto rank = uint64_t(p / 100.0 * double(n));
+    uint64_t seen = 0;
+    for (size_t b = 0; b < counts.size(); ++b) {
+      seen += counts[b];
+      if (seen > rank) return lower_us(b) / 1000.0;
+    }
+    return lower_us(counts.size() - 1) / 1000.0;
   }
 };
 
@@ -307,10 +329,11 @@ int run_e2e(const Options& o) {
   reader.join();
   std::printf(
       "{\"mode\":\"e2e\",\"size\":%zu,\"acks\":\"%s\",\"rate\":%.0f,\"records_per_s\":%.0f,"
-      "\"received\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+      "\"received\":%llu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
       "\"produce_p99_ms\":%.3f}\n",
-      o.size, o.acks.c_str(), o.rate, r.records / r.seconds, e2e.us.size(), e2e.pct(50),
-      e2e.pct(99), e2e.pct(99.9), st.latency.pct(99));
+      o.size, o.acks.c_str(), o.rate, r.records / r.seconds,
+      static_cast<unsigned long long>(e2e.count()), e2e.pct(50), e2e.pct(99), e2e.pct(99.9),
+      st.latency.pct(99));
   rd_kafka_consumer_close(cons);
   rd_kafka_destroy(cons);
   rd_kafka_destroy(prod);
