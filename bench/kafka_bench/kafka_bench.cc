@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "mqtt_bench/histogram.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -90,40 +92,15 @@ void set(rd_kafka_conf_t* conf, const char* k, const std::string& v) {
   }
 }
 
-// Latency samples in a log-linear histogram of microseconds: exact below 1024 us, then 64
-// sub-buckets per power of two (< 1.6% error). Fixed size: recording never allocates. (A
-// vector of samples once stalled the delivery-report thread for milliseconds each time it
-// doubled, which showed up as the p99 of the very latency it was measuring.)
+// Latency samples in the benches' fixed log-linear histogram (mqtt_bench/histogram.h, < 1%
+// error): recording never allocates. (A vector of samples once stalled the delivery-report
+// thread for milliseconds each time it doubled, inside the very latency it was measuring.)
 struct Samples {
-  static constexpr int kSub = 64, kLinear = 1024;
-  std::vector<uint64_t> counts = std::vector<uint64_t>(kLinear + 40 * kSub, 0);
-  uint64_t n = 0;
-  static size_t bucket(uint64_t us) {
-    if (us < kLinear) return us;
-    const int msb = 63 - __builtin_clzll(us);  // >= 10
-    const uint64_t sub = (us >> (msb - 6)) & (kSub - 1);
-    return kLinear + size_t(msb - 10) * kSub + sub;
-  }
-  static double lower_us(size_t b) {
-    if (b < kLinear) return double(b);
-    const size_t msb = (b - kLinear) / kSub + 10, sub = (b - kLinear) % kSub;
-    return double((uint64_t(1) << msb) + (sub << (msb - 6)));
-  }
-  void add(int64_t ns) {
-    const uint64_t us = uint64_t(std::max<int64_t>(ns, 0) / 1000);
-    counts[std::min(bucket(us), counts.size() - 1)]++;
-    ++n;
-  }
-  uint64_t count() const { return n; }
+  unimq::bench::Histogram h;
+  void add(int64_t ns) { h.record(static_cast<uint64_t>(std::max<int64_t>(ns, 0))); }
+  uint64_t count() const { return h.count(); }
   double pct(double p) const {
-    if (n == 0) return -1;
-    const auto rank = uint64_t(p / 100.0 * double(n));
-    uint64_t seen = 0;
-    for (size_t b = 0; b < counts.size(); ++b) {
-      seen += counts[b];
-      if (seen > rank) return lower_us(b) / 1000.0;
-    }
-    return lower_us(counts.size() - 1) / 1000.0;
+    return h.count() ? static_cast<double>(h.percentile(p / 100.0)) / 1e6 : -1;
   }
 };
 
