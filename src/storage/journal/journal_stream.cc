@@ -405,6 +405,7 @@ Status JournalStream::roll(const StreamConfig& cfg) {
 }
 
 void JournalStream::finish_seals() {
+  if (sealing_.empty()) return;  // the common case, after every group: no config copy
   const bool recycle = config_snapshot().page_cache_window_bytes > 0;
   for (const auto& seg : sealing_) {
     Status st = seg->finish_seal();
