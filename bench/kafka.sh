@@ -11,7 +11,7 @@
 # Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
 #        BENCH_PARTITIONS=1  partitions of the bench topics (kafka.num_partitions)
 #        BENCH_LINGER_MS=5   producer linger.ms of the throughput runs (latency runs use 0)
-#        BENCH_LAT_REPEAT=3  runs of the latency case (the target takes their median p99)
+#        BENCH_LAT_REPEAT=5  runs of the latency case (the target takes their median p99)
 #        BENCH_RESULTS=<repo>/build/bench-results.jsonl  KAFKA_BENCH=BUILD_DIR/kafka_bench
 #        UNIMQ_BIN=BUILD_DIR/unimq   UNIMQ_ARGS="--set ..." extra flags for `unimq server`
 set -euo pipefail
@@ -24,7 +24,7 @@ DURATION=${BENCH_DURATION:-8}
 WARMUP=${BENCH_WARMUP:-2}
 PARTITIONS=${BENCH_PARTITIONS:-1}
 LINGER=${BENCH_LINGER_MS:-5}
-LAT_REPEAT=${BENCH_LAT_REPEAT:-3}
+LAT_REPEAT=${BENCH_LAT_REPEAT:-5}
 RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
 
 die() {
