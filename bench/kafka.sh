@@ -5,13 +5,14 @@
 #   producer MB/s with 1 KiB records (acks=1, fsync=never) >= 50% of loopback TCP bandwidth
 #   p99 produce latency (acks=1) < 5 ms at 50% of the peak 1 KiB rate
 # and, for context, the buffered write of a new file (dd) and the producer on the memory backend.
-# Builds nothing. Takes about 2-3 minutes with the defaults.
+# Builds nothing. Takes about 6 minutes with the defaults.
 #
 # Usage: bench/kafka.sh [BUILD_DIR]          (make bench runs it with build/release)
 # Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
 #        BENCH_PARTITIONS=1  partitions of the bench topics (kafka.num_partitions)
 #        BENCH_LINGER_MS=5   producer linger.ms of the throughput runs (latency runs use 0)
 #        BENCH_LAT_REPEAT=5  runs of the latency case (the target takes their median p99)
+#        BENCH_PEAK_REPEAT=3  runs of the 1 KiB producer (the target takes their median MB/s)
 #        BENCH_RESULTS=<repo>/build/bench-results.jsonl  KAFKA_BENCH=BUILD_DIR/kafka_bench
 #        UNIMQ_BIN=BUILD_DIR/unimq   UNIMQ_ARGS="--set ..." extra flags for `unimq server`
 set -euo pipefail
@@ -25,6 +26,7 @@ WARMUP=${BENCH_WARMUP:-2}
 PARTITIONS=${BENCH_PARTITIONS:-1}
 LINGER=${BENCH_LINGER_MS:-5}
 LAT_REPEAT=${BENCH_LAT_REPEAT:-5}
+PEAK_REPEAT=${BENCH_PEAK_REPEAT:-3}
 RESULTS=${BENCH_RESULTS:-$ROOT/build/bench-results.jsonl}
 
 die() {
@@ -140,11 +142,16 @@ topic() {
 }
 common=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms "$LINGER")
 
-start_unimq never
-T1=$(topic)
-run produce_1k_acks1_never produce --topic "$T1" --size 1024 --acks 1 "${common[@]}"
-run consume_1k_never consume --topic "$T1" --duration "$DURATION"
-stop_unimq
+# The throughput target is judged on the median of PEAK_REPEAT runs, each on a fresh broker:
+# the journal runs at the disk's pace, and this VM's disk and loopback each vary by 20-40%
+# from one minute to the next. The consumer reads what the first run wrote.
+for ((i = 1; i <= PEAK_REPEAT; i++)); do
+  start_unimq never
+  T1=$(topic)
+  run "produce_1k_acks1_never_$i" produce --topic "$T1" --size 1024 --acks 1 "${common[@]}"
+  ((i > 1)) || run consume_1k_never consume --topic "$T1" --duration "$DURATION"
+  stop_unimq
+done
 start_unimq never
 run produce_100b_acks1_never produce --topic "$(topic)" --size 100 --acks 1 "${common[@]}"
 stop_unimq
@@ -153,9 +160,9 @@ run produce_1k_acksall_never produce --topic "$(topic)" --size 1024 --acks all "
 stop_unimq
 PEAK=$(python3 -c "
 import json
-for l in open('$WORK/results.jsonl'):
-    d = json.loads(l)
-    if d['case'] == 'produce_1k_acks1_never': print(int(d.get('records_per_s', 0)))")
+r = sorted(int(d.get('records_per_s', 0)) for d in map(json.loads, open('$WORK/results.jsonl'))
+           if d['case'].startswith('produce_1k_acks1_never_'))
+print(r[len(r) // 2] if r else 0)")
 HALF=$((PEAK / 2))
 ((HALF > 0)) || HALF=1000
 # Latency runs send each record at once (linger.ms=0): a linger would be client-side delay.
@@ -215,10 +222,16 @@ print("| raw loopback TCP (iperf3) | | %.1f | | | | 100%% | |" % loop)
 print("| raw disk write (fio O_DIRECT 1 MiB) | | %.1f | | | | | 100%% |" % disk)
 print("| buffered write of a new file (dd 1 MiB) | | %.1f | | | | %.0f%% | |" % (fresh, 100 * fresh / loop))
 print()
-mbs = g("produce_1k_acks1_never", "mb_per_s")
+def median_of(prefix, key):
+    cases = [c for c in rows if c.startswith(prefix)]
+    vals = sorted(g(c, key) for c in cases if g(c, key) is not None)
+    return cases, vals, (vals[len(vals) // 2] if cases and len(vals) == len(cases) else None)
+peak, peaks, mbs = median_of("produce_1k_acks1_never_", "mb_per_s")
 ok1 = mbs is not None and mbs >= 0.5 * loop
-print("target: producer 1 KiB acks=1 fsync=never >= 50%% of loopback (%.0f MB/s): %s MB/s = %s -> %s" % (
-    0.5 * loop, fmt(mbs), "n/a" if mbs is None else "%.0f%%" % (100 * mbs / loop), "PASS" if ok1 else "FAIL"))
+print("target: producer 1 KiB acks=1 fsync=never >= 50%% of loopback (%.0f MB/s): median of %d runs"
+      " (%s) = %s MB/s = %s -> %s" % (
+    0.5 * loop, len(peak), ", ".join("%.1f" % v for v in peaks), fmt(mbs),
+    "n/a" if mbs is None else "%.0f%%" % (100 * mbs / loop), "PASS" if ok1 else "FAIL"))
 if mbs is not None:
     print("  context: the machine's buffered write of a new file is %.0f MB/s (%.0f%% of loopback);"
           " UniMQ's journal produce is %.0f%% of it" % (fresh, 100 * fresh / loop, 100 * mbs / fresh))
@@ -226,9 +239,7 @@ mem = g("produce_1k_acks1_memory", "mb_per_s")
 if mem is not None:
     print("  context: the same producer on the memory backend: %.0f MB/s = %.0f%% of loopback" % (
         mem, 100 * mem / loop))
-lat = [c for c in rows if c.startswith("latency_1k_acks1_half_peak_")]
-p99s = sorted(g(c, "p99_ms") for c in lat if g(c, "p99_ms") is not None)
-p99 = p99s[len(p99s) // 2] if len(p99s) == len(lat) and lat else None
+lat, p99s, p99 = median_of("latency_1k_acks1_half_peak_", "p99_ms")
 rate = rows.get(lat[0], {}).get("rate") if lat else None
 ok2 = p99 is not None and p99 < 5.0
 print("target: p99 produce latency acks=1 at 50%% of peak (%s records/s) < 5 ms: median of %d runs"
