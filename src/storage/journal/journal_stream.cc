@@ -218,11 +218,30 @@ void JournalStream::drain() {
     }
   }
   std::vector<AppendResult> results(items.size());
+  // The appends each chunk holds, first and last (items are in chunk order; rejected appends
+  // hold no bytes), for the tail cache.
+  std::vector<std::pair<size_t, size_t>> chunk_items(bufs.size(), {SIZE_MAX, 0});
+  for (size_t k = 0; k < items.size(); ++k) {
+    if (items[k].size == 0) continue;
+    auto& ci = chunk_items[items[k].buf];
+    if (ci.first == SIZE_MAX) ci.first = k;
+    ci.second = k;
+  }
+  size_t released = 0;  // chunks [0, released) are written and handed on
   for (size_t i = 0; i < items.size();) {
     size_t end;
     {
       std::lock_guard w(write_mu_);
       end = write_group(bufs, items, i, results);
+      // Chunks written out go to the tail cache (before the acks: a consumer woken by one
+      // finds the batch there) or back to the pool (before more space is announced: the
+      // appenders it wakes reuse them).
+      const size_t next_buf =
+          std::min(end < items.size() ? items[end].buf : bufs.size(), bufs.size());
+      if (next_buf > released) {
+        release_chunks(bufs, released, next_buf, chunk_items, items, results);
+        released = next_buf;
+      }
     }
     uint64_t bytes = 0;
     for (size_t k = i; k < end; ++k) {
@@ -244,10 +263,6 @@ void JournalStream::drain() {
       finish_seals();
       recycle_page_cache();
     }
-    // Chunks written out go back to the pool before more space is announced: the appenders
-    // it wakes reuse them.
-    const size_t next_buf = end < items.size() ? items[end].buf : bufs.size();
-    for (size_t b = 0; b < next_buf && b < bufs.size(); ++b) give_staging(std::move(bufs[b]));
     {
       std::lock_guard lock(q_mu_);
       pending_bytes_ -= bytes;
@@ -255,7 +270,10 @@ void JournalStream::drain() {
     q_cv_.notify_all();
     i = end;
   }
-  for (auto& b : bufs) give_staging(std::move(b));
+  if (released < bufs.size()) {
+    std::lock_guard w(write_mu_);
+    release_chunks(bufs, released, bufs.size(), chunk_items, items, results);
+  }
   bool again;
   {
     std::lock_guard lock(q_mu_);
@@ -363,6 +381,27 @@ size_t JournalStream::write_group(std::vector<std::unique_ptr<StagingBuffer>>& b
   return k;
 }
 
+void JournalStream::release_chunks(std::vector<std::unique_ptr<StagingBuffer>>& bufs, size_t from,
+                                   size_t to,
+                                   const std::vector<std::pair<size_t, size_t>>& chunk_items,
+                                   const std::vector<Pending>& items,
+                                   const std::vector<AppendResult>& results) {
+  const int64_t now = wall_ms();
+  for (size_t b = from; b < to; ++b) {
+    if (!bufs[b]) continue;
+    const auto [first, last] = chunk_items[b];
+    bool written = first != SIZE_MAX && open_.load();
+    for (size_t k = first; written && k <= last; ++k)
+      written = items[k].size == 0 || results[k].status.ok();
+    if (!written) {
+      give_staging(std::move(bufs[b]));
+      continue;
+    }
+    tail_.add(std::move(bufs[b]), items[first].off, items[last].off + items[last].size,
+              results[first].base_offset, results[last].last_offset + 1, now);
+  }
+}
+
 void JournalStream::recycle_page_cache() {
   const uint64_t window = config_snapshot().page_cache_window_bytes;
   if (window == 0 || !open_.load()) return;
@@ -453,6 +492,7 @@ void JournalStream::close() {
   {
     std::lock_guard w(write_mu_);
     finish_seals();
+    tail_.clear();
     std::shared_lock lock(segs_mu_);
     if (!segments_.empty()) segments_.back()->trim_padding();
   }

@@ -22,6 +22,7 @@
 #include "storage/journal/rw_lock.h"
 #include "storage/journal/segment.h"
 #include "storage/journal/staging.h"
+#include "storage/journal/tail_cache.h"
 #include "storage/stream.h"
 
 namespace unimq::storage::journal {
@@ -63,6 +64,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   // Bytes queued or being written (bounded by kMaxPendingBytes).
   uint64_t pending_bytes() const;
   std::vector<int64_t> segment_bases() const;
+  // The recently written batches kept for readers at the tail (tail_cache.h).
+  const TailCache& tail_cache() const { return tail_; }
   // The next group write fails with err after a partial write (tests: ENOSPC).
   void inject_write_error(int err) { inject_errno_.store(err); }
 
@@ -86,6 +89,11 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   size_t write_group(std::vector<std::unique_ptr<StagingBuffer>>& bufs, std::vector<Pending>& items,
                      size_t i, std::vector<AppendResult>& out);
   Status roll(const StreamConfig& cfg);
+  // Hands written chunks [from, to) to the tail cache (or back to the pool); write_mu_ held,
+  // so a truncation cannot slip between a chunk's write and its caching.
+  void release_chunks(std::vector<std::unique_ptr<StagingBuffer>>& bufs, size_t from, size_t to,
+                      const std::vector<std::pair<size_t, size_t>>& chunk_items,
+                      const std::vector<Pending>& items, const std::vector<AppendResult>& results);
   int64_t earliest_locked() const;
   StreamConfig config_snapshot() const;
   void persist_log_start(int64_t offset);
@@ -131,6 +139,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   // Segments rolled away from whose seal file work is still to do (finish_seals).
   std::vector<std::shared_ptr<Segment>> sealing_;
   uint64_t written_bytes_ = 0;  // by this writer since open (write_mu_)
+  TailCache tail_;
   // Held shared by readers across their file I/O and exclusively by truncate, the only
   // operation that rewrites bytes a reader may be reading. Writer-preferring, so constant
   // reads cannot starve a truncate.

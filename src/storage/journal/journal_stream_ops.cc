@@ -69,7 +69,14 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
                                                          ", " + std::to_string(latest) + "]");
     return r;
   }
+  // At the tail: from the batches just written, still in memory (tail_cache.h), and from the
+  // files only for a batch published but not cached yet.
   size_t budget = max_bytes;
+  bool more = false;
+  if (tail_.read(offset, max_bytes, latest, r, more, wall_ms())) {
+    if (!more || r.bytes.size() + kBatchHeaderSize > max_bytes) return r;
+    budget = max_bytes - r.bytes.size();
+  }
   int64_t prev_base = INT64_MIN;
   std::shared_lock cut(cut_mu_);
   // Whole batches, continuing into later segments while the budget allows.
@@ -177,6 +184,7 @@ Status JournalStream::truncate(int64_t offset) {
   {
     std::lock_guard w(write_mu_);
     finish_seals();  // a segment cut back to active must not be sealed later
+    tail_.clear();   // the offsets cut off may be written again with other batches
     std::unique_lock cut(cut_mu_);
     std::unique_lock lock(segs_mu_);
     if (offset >= next_offset_.load()) return Status::Ok();

@@ -1,0 +1,130 @@
+// The journal's tail cache (journal/tail_cache.h): reads at the tail are served from the
+// chunks just written, byte for byte what the disk holds, only while the stream has readers,
+// within its memory bound, and never after a truncation rewrote the offsets.
+#include "storage/journal/tail_cache.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "storage/journal/journal_stream.h"
+#include "storage_test_util.h"
+
+namespace unimq::storage::test {
+namespace {
+
+using journal::JournalStream;
+using journal::TailCache;
+
+JournalStream& js(const std::shared_ptr<Stream>& s) { return dynamic_cast<JournalStream&>(*s); }
+
+struct Probe {
+  int64_t offset;
+  size_t max_bytes;
+};
+
+TEST(TailCache, TailReadsComeFromMemoryAndMatchWhatTheDiskHolds) {
+  TempDir dir;
+  std::vector<Probe> probes;
+  std::vector<ReadResult> cached;
+  {
+    auto engine = open_engine(dir.path());  // 1 MiB segments: the cache spans rolls
+    auto s = engine->get_or_create(sid());
+    (void)s->read(0, 1);  // a reader: the stream starts keeping what it writes
+    for (int i = 0; i < 400; ++i) {
+      const int count = 1 + i % 9;
+      const std::string tag(size_t(1 + (i * 37) % 3000), char('a' + i % 26));
+      const int64_t base = append_values(*s, count, 0, tag);
+      // The batch just written, from its first, middle and last record, with budgets below,
+      // at and above its size (a read returns at least one whole batch).
+      for (const size_t max : {size_t(1), size_t(4000), size_t(20000), size_t(1) << 20}) {
+        for (const int64_t at : {base, base + count / 2, base + count - 1}) {
+          probes.push_back({at, max});
+          // And from an older batch, to cross several batches and chunks.
+          probes.push_back({std::max<int64_t>(0, base - 7), max});
+        }
+      }
+      for (size_t p = cached.size(); p < probes.size(); ++p)
+        cached.push_back(s->read(probes[p].offset, probes[p].max_bytes));
+    }
+    EXPECT_GT(js(s).tail_cache().hits(), probes.size() / 2);
+    EXPECT_GT(js(s).tail_cache().bytes(), 0u);
+  }
+  // Reopened, every read comes from the files.
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (size_t p = 0; p < probes.size(); ++p) {
+    ASSERT_TRUE(cached[p].status.ok()) << cached[p].status.message;
+    const ReadResult disk = s->read(probes[p].offset, probes[p].max_bytes);
+    ASSERT_TRUE(disk.status.ok());
+    // The log has grown since: the read then is a prefix of the read now, and the same read
+    // when it stopped for the budget rather than at the end of the log.
+    const auto& then = cached[p];
+    ASSERT_LE(then.bytes.size(), disk.bytes.size()) << "offset " << probes[p].offset;
+    ASSERT_TRUE(std::equal(then.bytes.begin(), then.bytes.end(), disk.bytes.begin()))
+        << "offset " << probes[p].offset << " max " << probes[p].max_bytes;
+    if (then.next_offset < then.high_watermark) {
+      ASSERT_EQ(then.bytes.size(), disk.bytes.size())
+          << "offset " << probes[p].offset << " max " << probes[p].max_bytes;
+      ASSERT_EQ(then.next_offset, disk.next_offset) << "offset " << probes[p].offset;
+    }
+  }
+  EXPECT_EQ(js(s).tail_cache().hits(), 0u);
+}
+
+TEST(TailCache, KeepsNothingForAStreamWithoutReaders) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (int i = 0; i < 50; ++i) append_values(*s, 10);
+  EXPECT_EQ(js(s).tail_cache().bytes(), 0u);
+  // A reader appears: what is written from then on is kept.
+  (void)s->read(0, 1);
+  for (int i = 0; i < 5; ++i) append_values(*s, 10);
+  EXPECT_GT(js(s).tail_cache().bytes(), 0u);
+  const auto recs = read_all(*s, 0);
+  EXPECT_EQ(recs.size(), 550u);
+}
+
+TEST(TailCache, StaysWithinItsBoundUnderAFastWriter) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  const std::string value(100000, 'z');
+  for (int i = 0; i < 300; ++i) {  // 30 MB
+    (void)s->read(s->latest_offset(), 1);
+    AppendRecord rec;
+    rec.value = value;
+    ASSERT_TRUE(s->append_sync(std::span<const AppendRecord>(&rec, 1)).status.ok());
+    ASSERT_LE(js(s).tail_cache().bytes(), TailCache::kStreamBytes);
+  }
+  EXPECT_GT(js(s).tail_cache().bytes(), 0u);
+  // The newest record comes from memory, the oldest ones (no longer cached) from the files.
+  const uint64_t hits = js(s).tail_cache().hits();
+  const ReadResult last = s->read(299, 1);
+  ASSERT_TRUE(last.status.ok());
+  ASSERT_EQ(batches_of(last.bytes).size(), 1u);
+  EXPECT_EQ(batches_of(last.bytes)[0].base_offset, 299);
+  EXPECT_EQ(js(s).tail_cache().hits(), hits + 1);
+  EXPECT_EQ(read_all(*s, 0).size(), 300u);
+}
+
+TEST(TailCache, TruncationDropsCachedBatchesSoRewrittenOffsetsReadTheNewRecords) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  (void)s->read(0, 1);
+  for (int i = 0; i < 10; ++i) append_values(*s, 1, 0, "old");
+  ASSERT_EQ(read_all(*s, 0).size(), 10u);
+  ASSERT_TRUE(s->truncate(5).ok());
+  EXPECT_EQ(js(s).tail_cache().bytes(), 0u);
+  for (int i = 0; i < 5; ++i) append_values(*s, 1, 0, "new");
+  const auto recs = read_all(*s, 0);
+  ASSERT_EQ(recs.size(), 10u);
+  for (size_t i = 0; i < recs.size(); ++i)
+    EXPECT_EQ(recs[i].value, i < 5 ? "old0" : "new0") << "offset " << i;
+  EXPECT_GT(js(s).tail_cache().bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace unimq::storage::test
