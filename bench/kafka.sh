@@ -178,6 +178,11 @@ done
 start_unimq never
 run e2e_100b_acks1_1000rps e2e --topic "$(topic)" --size 100 --acks 1 --rate 1000 "${latency[@]}"
 stop_unimq
+# A consumer following the tail of a 400 MB/s producer: served from the journal's tail cache
+# (the page cache never holds what O_DIRECT wrote).
+start_unimq never
+run e2e_1k_acks1_400k e2e --topic "$(topic)" --size 1024 --acks 1 --rate 400000 "${latency[@]}"
+stop_unimq
 
 # The same producer against the memory backend (bounded, so its pages are reused): the
 # front end's own speed, without the page-cache growth above.

@@ -233,9 +233,9 @@ void JournalStream::drain() {
     {
       std::lock_guard w(write_mu_);
       end = write_group(bufs, items, i, results);
-      // Chunks written out go to the tail cache (before the acks: a consumer woken by one
-      // finds the batch there) or back to the pool (before more space is announced: the
-      // appenders it wakes reuse them).
+      // Chunks written out are copied to the tail cache (before the acks: a consumer woken
+      // by one finds the batch there) and go back to the pool (before more space is
+      // announced: the appenders it wakes reuse them).
       const size_t next_buf =
           std::min(end < items.size() ? items[end].buf : bufs.size(), bufs.size());
       if (next_buf > released) {
@@ -393,12 +393,11 @@ void JournalStream::release_chunks(std::vector<std::unique_ptr<StagingBuffer>>& 
     bool written = first != SIZE_MAX && open_.load();
     for (size_t k = first; written && k <= last; ++k)
       written = items[k].size == 0 || results[k].status.ok();
-    if (!written) {
-      give_staging(std::move(bufs[b]));
-      continue;
-    }
-    tail_.add(std::move(bufs[b]), items[first].off, items[last].off + items[last].size,
-              results[first].base_offset, results[last].last_offset + 1, now);
+    if (written)
+      tail_.add(bufs[b]->data() + items[first].off,
+                items[last].off + items[last].size - items[first].off, results[first].base_offset,
+                results[last].last_offset + 1, now);
+    give_staging(std::move(bufs[b]));
   }
 }
 

@@ -89,8 +89,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   size_t write_group(std::vector<std::unique_ptr<StagingBuffer>>& bufs, std::vector<Pending>& items,
                      size_t i, std::vector<AppendResult>& out);
   Status roll(const StreamConfig& cfg);
-  // Hands written chunks [from, to) to the tail cache (or back to the pool); write_mu_ held,
-  // so a truncation cannot slip between a chunk's write and its caching.
+  // Copies written chunks [from, to) into the tail cache and returns them to the pool;
+  // write_mu_ held, so a truncation cannot slip between a chunk's write and its caching.
   void release_chunks(std::vector<std::unique_ptr<StagingBuffer>>& bufs, size_t from, size_t to,
                       const std::vector<std::pair<size_t, size_t>>& chunk_items,
                       const std::vector<Pending>& items, const std::vector<AppendResult>& results);

@@ -1,47 +1,64 @@
 #include "storage/journal/tail_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "storage/record_batch.h"
 
 namespace unimq::storage::journal {
 
 namespace {
-std::atomic<size_t> g_cached_bytes{0};  // all streams' caches
+std::atomic<size_t> g_ring_bytes{0};  // all streams' rings
 }  // namespace
 
-void TailCache::evict_front() {
-  Chunk& c = chunks_.front();
-  const size_t cap = c.buf->capacity();
-  bytes_ -= c.end - c.begin;
-  g_cached_bytes.fetch_sub(cap, std::memory_order_relaxed);
-  give_staging(std::move(c.buf));
-  chunks_.pop_front();
+void TailCache::free_ring() {
+  runs_.clear();
+  bytes_ = 0;
+  head_ = 0;
+  if (!ring_) return;
+  ring_.reset();
+  g_ring_bytes.fetch_sub(kStreamBytes, std::memory_order_relaxed);
 }
 
-void TailCache::add(std::unique_ptr<StagingBuffer> buf, size_t begin, size_t end,
-                    int64_t first_offset, int64_t end_offset, int64_t now_ms) {
-  const size_t cap = buf->capacity(), size = end - begin;
-  const bool wanted = now_ms - last_read_ms_.load(std::memory_order_relaxed) <= kInterestMs &&
-                      end > begin && end_offset > first_offset && size <= kStreamBytes;
-  std::lock_guard lock(mu_);
-  if (!wanted || (!chunks_.empty() && chunks_.back().end_offset != first_offset)) {
-    while (!chunks_.empty()) evict_front();
-    if (!wanted) {
-      give_staging(std::move(buf));
-      return;
-    }
-  }
-  while (!chunks_.empty() && (bytes_ + size > kStreamBytes ||
-                              g_cached_bytes.load(std::memory_order_relaxed) + cap > kProcessBytes))
-    evict_front();
-  if (g_cached_bytes.load(std::memory_order_relaxed) + cap > kProcessBytes) {
-    give_staging(std::move(buf));  // the other streams' caches fill the process budget
+void TailCache::add(const uint8_t* data, size_t len, int64_t first_offset, int64_t end_offset,
+                    int64_t now_ms) {
+  const bool wanted = now_ms - last_read_ms_.load(std::memory_order_relaxed) <= kInterestMs;
+  std::unique_lock lock(mu_);
+  if (!wanted) {
+    free_ring();  // no readers (any more): no copy, no memory
     return;
   }
-  bytes_ += size;
-  g_cached_bytes.fetch_add(cap, std::memory_order_relaxed);
-  chunks_.push_back(Chunk{std::move(buf), begin, end, first_offset, end_offset});
+  if (len == 0 || end_offset <= first_offset) return;
+  if (len > kStreamBytes || (!runs_.empty() && runs_.back().end_offset != first_offset)) {
+    runs_.clear();  // a gap (or a group larger than the ring): start over
+    bytes_ = 0;
+    head_ = 0;
+    if (len > kStreamBytes) return;
+  }
+  if (!ring_) {
+    if (g_ring_bytes.fetch_add(kStreamBytes, std::memory_order_relaxed) + kStreamBytes >
+        kProcessBytes) {
+      g_ring_bytes.fetch_sub(kStreamBytes, std::memory_order_relaxed);
+      return;  // other streams' rings fill the process budget: read from the files
+    }
+    ring_.reset(new uint8_t[kStreamBytes]);  // not zeroed: every byte is written before read
+    head_ = 0;
+  }
+  if (head_ + len > kStreamBytes) head_ = 0;
+  // The runs the group overwrites are the oldest ones (runs lie in ring order from the front).
+  while (!runs_.empty() && runs_.front().begin < head_ + len && runs_.front().end > head_) {
+    bytes_ -= runs_.front().end - runs_.front().begin;
+    runs_.pop_front();
+  }
+  const size_t at = head_;
+  // Copied without the lock: no reader sees [at, at + len) until the run is published, and
+  // only this writer adds or frees (clear() comes from truncate/close, serialised with it).
+  lock.unlock();
+  std::memcpy(ring_.get() + at, data, len);
+  lock.lock();
+  runs_.push_back(Run{at, at + len, first_offset, end_offset});
+  bytes_ += len;
+  head_ = at + len;
 }
 
 bool TailCache::read(int64_t offset, size_t max_bytes, int64_t latest, ReadResult& r, bool& more,
@@ -49,28 +66,28 @@ bool TailCache::read(int64_t offset, size_t max_bytes, int64_t latest, ReadResul
   more = false;
   last_read_ms_.store(now_ms, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
-  if (chunks_.empty() || offset < chunks_.front().first_offset ||
-      offset >= chunks_.back().end_offset || offset >= latest)
+  if (runs_.empty() || offset < runs_.front().first_offset || offset >= runs_.back().end_offset ||
+      offset >= latest)
     return false;
-  auto it = std::upper_bound(chunks_.begin(), chunks_.end(), offset,
-                             [](int64_t o, const Chunk& c) { return o < c.end_offset; });
+  auto it = std::upper_bound(runs_.begin(), runs_.end(), offset,
+                             [](int64_t o, const Run& c) { return o < c.end_offset; });
   // Skip to the batch holding `offset` (it may start before it, as on disk).
   size_t pos = it->begin;
   BatchHeader h;
   while (pos + kBatchHeaderSize <= it->end) {
-    if (!parse_batch_header({it->buf->data() + pos, it->end - pos}, h).ok()) return false;
+    if (!parse_batch_header({ring_.get() + pos, it->end - pos}, h).ok()) return false;
     if (h.last_offset() >= offset) break;
     pos += h.total_size();
   }
   size_t total = 0;
   int64_t next = offset;
   bool full = false;
-  for (bool first = true; it != chunks_.end(); ++it, first = false) {
-    if (!first) pos = it->begin;  // cached chunks continue each other's offsets
-    // The run of batches taken from this chunk, copied at once.
+  for (bool first = true; it != runs_.end(); ++it, first = false) {
+    if (!first) pos = it->begin;  // cached runs continue each other's offsets
+    // The batches taken from this run, copied at once.
     const size_t from = pos;
     while (pos + kBatchHeaderSize <= it->end) {
-      if (!parse_batch_header({it->buf->data() + pos, it->end - pos}, h).ok()) break;
+      if (!parse_batch_header({ring_.get() + pos, it->end - pos}, h).ok()) break;
       const size_t size = h.total_size();
       if (h.base_offset >= latest || pos + size > it->end ||
           (total + (pos - from) > 0 && total + (pos - from) + size > max_bytes)) {
@@ -81,13 +98,13 @@ bool TailCache::read(int64_t offset, size_t max_bytes, int64_t latest, ReadResul
       next = h.last_offset() + 1;
     }
     if (pos > from) {
-      r.bytes.insert(r.bytes.end(), it->buf->data() + from, it->buf->data() + pos);
+      r.bytes.insert(r.bytes.end(), ring_.get() + from, ring_.get() + pos);
       total += pos - from;
     }
     if (full || pos < it->end) break;
   }
   if (total == 0) return false;
-  more = !full && it == chunks_.end() && next < latest;
+  more = !full && it == runs_.end() && next < latest;
   r.next_offset = next;
   r.status = Status::Ok();
   hits_.fetch_add(1, std::memory_order_relaxed);
@@ -96,7 +113,7 @@ bool TailCache::read(int64_t offset, size_t max_bytes, int64_t latest, ReadResul
 
 void TailCache::clear() {
   std::lock_guard lock(mu_);
-  while (!chunks_.empty()) evict_front();
+  free_ring();
 }
 
 size_t TailCache::bytes() const {

@@ -2,12 +2,13 @@
 //
 // Appends go to the device with O_DIRECT (segment.h), so the page cache never holds what was
 // just written: without this cache a consumer following the tail reads every byte back from
-// the disk (as many bytes read as written), synchronously on its event loop. Instead the
-// writer keeps the staging chunks it has written, immutable from then on, and read() copies
-// from them. Kept only while the stream has readers (a read in the last kInterestMs), at most
-// kStreamBytes of batches per stream and kProcessBytes of chunk memory per process (a chunk
-// written early may be mostly empty); evicted chunks go back to the staging pool, so the cache
-// allocates nothing in steady state.
+// the disk (as many bytes read as written), synchronously on its event loop. Instead, while
+// the stream has readers (a read in the last kInterestMs), the writer also copies each group
+// it wrote into a ring of kStreamBytes, and read() serves offsets still in the ring from
+// memory. The ring is allocated when readers appear and freed when they are gone; rings take
+// at most kProcessBytes per process (streams beyond that read from the files). It is separate
+// from the staging chunks on purpose: holding those back starved their pool, and every chunk
+// then allocated came in fresh pages (host faults on this VM) on the appending loop.
 #pragma once
 
 #include <atomic>
@@ -17,15 +18,14 @@
 #include <memory>
 #include <mutex>
 
-#include "storage/journal/staging.h"
 #include "storage/stream.h"
 
 namespace unimq::storage::journal {
 
 class TailCache {
  public:
-  static constexpr size_t kStreamBytes = 8u << 20;
-  static constexpr size_t kProcessBytes = 64u << 20;
+  static constexpr size_t kStreamBytes = 16u << 20;
+  static constexpr size_t kProcessBytes = 128u << 20;
   static constexpr int64_t kInterestMs = 1000;
 
   TailCache() = default;
@@ -33,12 +33,12 @@ class TailCache {
   TailCache(const TailCache&) = delete;
   TailCache& operator=(const TailCache&) = delete;
 
-  // A chunk just written: bytes [begin, end) of buf hold whole batches, offsets
-  // [first_offset, end_offset), published. Kept if the stream has readers and there is room
-  // (older chunks are evicted first); otherwise it goes back to the staging pool. A chunk
-  // that does not continue the cached offsets replaces them.
-  void add(std::unique_ptr<StagingBuffer> buf, size_t begin, size_t end, int64_t first_offset,
-           int64_t end_offset, int64_t now_ms);
+  // A group just written and published: `len` bytes of whole batches, offsets
+  // [first_offset, end_offset). Copied in if the stream has readers (the oldest cached batches
+  // make room); a group that does not continue the cached offsets replaces them. Called by the
+  // stream's writer only (one at a time).
+  void add(const uint8_t* data, size_t len, int64_t first_offset, int64_t end_offset,
+           int64_t now_ms);
   // As Stream::read from the cache: whole batches from the one holding `offset`, at least one,
   // then while they fit in max_bytes, none at or past `latest`. False (r untouched) when
   // `offset` is not cached. `more` tells whether the read stopped at the end of the cache
@@ -46,24 +46,27 @@ class TailCache {
   // continues from the files). Every call counts as reader interest.
   bool read(int64_t offset, size_t max_bytes, int64_t latest, ReadResult& r, bool& more,
             int64_t now_ms) const;
-  // Drops everything (truncation rewrites offsets; close frees the memory).
+  // Drops everything and frees the ring (truncation rewrites offsets; close).
   void clear();
 
-  // Introspection (tests, metrics): batch bytes cached.
+  // Introspection (tests, metrics): batch bytes cached, reads served.
   size_t bytes() const;
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
 
  private:
-  struct Chunk {
-    std::unique_ptr<StagingBuffer> buf;
+  // Batches at ring_[begin, end), offsets [first_offset, end_offset); runs lie in ring order,
+  // each continuing the previous one's offsets.
+  struct Run {
     size_t begin = 0, end = 0;
     int64_t first_offset = 0, end_offset = 0;
   };
-  void evict_front();  // mu_ held
+  void free_ring();  // mu_ held
 
   mutable std::mutex mu_;
-  std::deque<Chunk> chunks_;
-  size_t bytes_ = 0;   // batch bytes cached
+  std::unique_ptr<uint8_t[]> ring_;
+  size_t head_ = 0;  // where the next group goes
+  std::deque<Run> runs_;
+  size_t bytes_ = 0;
   mutable std::atomic<int64_t> last_read_ms_{INT64_MIN / 2};
   mutable std::atomic<uint64_t> hits_{0};
 };
