@@ -11,10 +11,14 @@ namespace {
 std::atomic<size_t> g_ring_bytes{0};  // all streams' rings
 }  // namespace
 
-void TailCache::free_ring() {
+void TailCache::drop_runs() {
   runs_.clear();
   bytes_ = 0;
   head_ = 0;
+}
+
+void TailCache::free_ring() {
+  drop_runs();
   if (!ring_) return;
   ring_.reset();
   g_ring_bytes.fetch_sub(kStreamBytes, std::memory_order_relaxed);
@@ -30,9 +34,7 @@ void TailCache::add(const uint8_t* data, size_t len, int64_t first_offset, int64
   }
   if (len == 0 || end_offset <= first_offset) return;
   if (len > kStreamBytes || (!runs_.empty() && runs_.back().end_offset != first_offset)) {
-    runs_.clear();  // a gap (or a group larger than the ring): start over
-    bytes_ = 0;
-    head_ = 0;
+    drop_runs();  // a gap (or a group larger than the ring): start over
     if (len > kStreamBytes) return;
   }
   if (!ring_) {
@@ -42,7 +44,6 @@ void TailCache::add(const uint8_t* data, size_t len, int64_t first_offset, int64
       return;  // other streams' rings fill the process budget: read from the files
     }
     ring_.reset(new uint8_t[kStreamBytes]);  // not zeroed: every byte is written before read
-    head_ = 0;
   }
   if (head_ + len > kStreamBytes) head_ = 0;
   // The runs the group overwrites are the oldest ones (runs lie in ring order from the front).

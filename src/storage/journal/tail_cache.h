@@ -60,7 +60,8 @@ class TailCache {
     size_t begin = 0, end = 0;
     int64_t first_offset = 0, end_offset = 0;
   };
-  void free_ring();  // mu_ held
+  void drop_runs();  // mu_ held: forgets the cached batches, keeps the ring
+  void free_ring();  // mu_ held: drop_runs() and frees the ring
 
   mutable std::mutex mu_;
   std::unique_ptr<uint8_t[]> ring_;
