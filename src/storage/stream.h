@@ -63,7 +63,15 @@ class Stream {
   AppendResult append_sync(std::span<const AppendRecord> records);
 
   // Whole batches from `offset` on, up to about max_bytes (at least one batch if any).
+  // May block on file I/O: event loops call read_cached() first.
   virtual ReadResult read(int64_t offset, size_t max_bytes) const = 0;
+  // As read(), from memory only, never blocking on the disk: nullopt when the batches at
+  // `offset` are only in files (then read() them from a thread that may block). The answer
+  // may hold fewer batches than read() would (those cached), never different ones. Backends
+  // that keep everything in memory answer read() itself.
+  virtual std::optional<ReadResult> read_cached(int64_t offset, size_t max_bytes) const {
+    return read(offset, max_bytes);
+  }
   // Decodes records from `offset` on (uncompressed batches), up to max_bytes of batches.
   Status read_records(int64_t offset, size_t max_bytes, std::vector<Record>& out) const;
   // The file range holding batches from `offset` (journal only; nullopt elsewhere).

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "net/blocking_pool.h"
 #include "net/event_loop.h"
 #include "protocol/kafka/codec/generated/api_table.h"
 #include "protocol/kafka/groups/group_coordinator.h"
@@ -45,6 +46,7 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
   go.initial_rebalance_delay_ms = options_.group_initial_rebalance_delay_ms;
   go.offsets_retention_ms = options_.offsets_retention_ms;
   groups_ = std::make_unique<groups::GroupCoordinator>(kv, go);
+  fetch_readers_ = std::make_unique<net::BlockingPool>(options_.fetch_read_threads, "kafka-read");
   auto& reg = metrics::global_registry();
   for (const auto& s : codec::api_schemas())
     if (size_t(s.api_key) < metrics_.requests.size())
@@ -58,6 +60,9 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
       &reg.counter("unimq_kafka_fetched_bytes_total", "Record batch bytes served by Fetch");
   metrics_.fetched_batches =
       &reg.counter("unimq_kafka_fetch_responses_total", "Partitions answered with data by Fetch");
+  metrics_.fetch_disk_reads =
+      &reg.counter("unimq_kafka_fetch_disk_reads_total",
+                   "Fetches that read partition files on a reader thread (behind the cached tail)");
 }
 
 KafkaBroker::~KafkaBroker() = default;
@@ -93,6 +98,7 @@ void KafkaBroker::unregister_connection(uint64_t id) {
 
 void KafkaBroker::close_all_connections() {
   groups_->fail_pending();
+  fetch_readers_->stop();  // a fetch still reading is dropped with its connection
   std::lock_guard g(conns_mu_);
   for (auto& [id, cl] : conns_) {
     cl.second->post([this, id = id] {

@@ -20,8 +20,9 @@
 #include "storage/storage_engine.h"
 
 namespace unimq::net {
+class BlockingPool;
 class EventLoopGroup;
-}
+}  // namespace unimq::net
 namespace unimq::kafka::groups {
 class GroupCoordinator;
 }
@@ -43,6 +44,9 @@ struct KafkaOptions {
   storage::StreamConfig stream_defaults;  // retention, segment size of new partitions
   int32_t node_id = 0;
   std::string cluster_id = "unimq-cluster";
+  // Threads reading partitions' files for fetches the memory cannot answer (consumers behind
+  // the tail), so a disk read never stalls an event loop.
+  uint32_t fetch_read_threads = 2;
 };
 
 // Parses kafka.sasl_users ("user:password,user2:pw2").
@@ -54,6 +58,7 @@ struct KafkaMetrics {
   metrics::Counter* produced_bytes = nullptr;
   metrics::Counter* fetched_bytes = nullptr;
   metrics::Counter* fetched_batches = nullptr;
+  metrics::Counter* fetch_disk_reads = nullptr;
 };
 
 class KafkaBroker {
@@ -66,7 +71,7 @@ class KafkaBroker {
   void load();
   // A handler for a newly accepted connection (on its loop).
   std::unique_ptr<net::ConnectionHandler> make_handler(net::Connection& c);
-  // Closes every connection (called on shutdown, from the main thread).
+  // Closes every connection and stops the fetch readers (on shutdown, from the main thread).
   void close_all_connections();
 
   const KafkaOptions& options() const { return options_; }
@@ -76,6 +81,8 @@ class KafkaBroker {
   ProducerIds& producer_ids() { return producer_ids_; }
   groups::GroupCoordinator& groups() { return *groups_; }
   KafkaMetrics& metrics() { return metrics_; }
+  // Where fetches read from the disk (net/blocking_pool.h).
+  net::BlockingPool& fetch_readers() { return *fetch_readers_; }
   // Cross-protocol bridge (docs/cross-protocol.md): set once before start(); null = none.
   void set_bus_publisher(std::shared_ptr<const bridge::BusPublisher> p) { bus_publisher_ = p; }
   const bridge::BusPublisher* bus_publisher() const { return bus_publisher_.get(); }
@@ -110,6 +117,7 @@ class KafkaBroker {
   std::unique_ptr<groups::GroupCoordinator> groups_;
   std::shared_ptr<const bridge::BusPublisher> bus_publisher_;
   KafkaMetrics metrics_;
+  std::unique_ptr<net::BlockingPool> fetch_readers_;
 
   std::mutex partitions_mu_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> partitions_;

@@ -41,6 +41,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   void append_batch(std::span<const uint8_t> batch, AppendCallback done,
                     bool crc_checked = false) override;
   ReadResult read(int64_t offset, size_t max_bytes) const override;
+  std::optional<ReadResult> read_cached(int64_t offset, size_t max_bytes) const override;
   std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const override;
   int64_t earliest_offset() const override;
   int64_t latest_offset() const override;
@@ -80,6 +81,9 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
 
   JournalStream(std::string dir, StreamId id, const StreamConfig& config,
                 std::shared_ptr<WriterPool> writers);
+  // Checks the stream is open and `offset` readable; fills r's status (false), offsets and
+  // high watermark; `latest` is the high watermark.
+  bool begin_read(int64_t offset, ReadResult& r, int64_t& latest) const;
   // Stages `bytes` (when status is ok) and queues the append.
   void enqueue(std::span<const uint8_t> bytes, Status status, AppendCallback done);
   void schedule_drain(bool requeue = false);

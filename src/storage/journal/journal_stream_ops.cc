@@ -49,13 +49,12 @@ std::shared_ptr<Segment> JournalStream::segment_after(int64_t offset, int64_t pr
   return idx < segments_.size() ? segments_[idx] : nullptr;
 }
 
-ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
-  ReadResult r;
+bool JournalStream::begin_read(int64_t offset, ReadResult& r, int64_t& latest) const {
   if (!open_.load()) {
     r.status = Status::Error(Errc::Closed, "stream " + id_.to_string() + " is closed");
-    return r;
+    return false;
   }
-  int64_t latest, earliest;
+  int64_t earliest;
   {
     std::shared_lock lock(segs_mu_);
     latest = next_offset_.load(std::memory_order_acquire);
@@ -67,8 +66,27 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
     r.status = Status::Error(Errc::OffsetOutOfRange, "offset " + std::to_string(offset) +
                                                          " outside [" + std::to_string(earliest) +
                                                          ", " + std::to_string(latest) + "]");
-    return r;
+    return false;
   }
+  return true;
+}
+
+std::optional<ReadResult> JournalStream::read_cached(int64_t offset, size_t max_bytes) const {
+  ReadResult r;
+  int64_t latest;
+  if (!begin_read(offset, r, latest)) return r;
+  bool more = false;
+  // A partial answer (the next batch is published but not cached yet) is still an answer:
+  // the reader asks again from its next_offset. A read at the end counts as reader interest
+  // too (a consumer waiting there wants the next batches cached).
+  if (tail_.read(offset, max_bytes, latest, r, more, wall_ms()) || offset == latest) return r;
+  return std::nullopt;
+}
+
+ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
+  ReadResult r;
+  int64_t latest;
+  if (!begin_read(offset, r, latest)) return r;
   // At the tail: from the batches just written, still in memory (tail_cache.h), and from the
   // files only for a batch published but not cached yet.
   size_t budget = max_bytes;

@@ -72,6 +72,37 @@ TEST(TailCache, TailReadsComeFromMemoryAndMatchWhatTheDiskHolds) {
   EXPECT_EQ(js(s).tail_cache().hits(), 0u);
 }
 
+// read_cached() is what an event loop may call: it answers from memory or not at all, and
+// what it answers is what read() would.
+TEST(TailCache, ReadCachedNeverTouchesTheFilesAndAgreesWithRead) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (int i = 0; i < 20; ++i) append_values(*s, 5);  // no reader yet: nothing cached
+  ASSERT_FALSE(s->read_cached(0, 1 << 20).has_value());
+  ASSERT_FALSE(s->read_cached(97, 1).has_value());
+  // Out of range or at the end: an answer without data (no disk needed to say so).
+  auto end = s->read_cached(100, 1 << 20);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(end->status.ok());
+  EXPECT_TRUE(end->bytes.empty());
+  EXPECT_EQ(end->high_watermark, 100);
+  auto past = s->read_cached(101, 1 << 20);
+  ASSERT_TRUE(past.has_value());
+  EXPECT_EQ(past->status.code, Errc::OffsetOutOfRange);
+  // The reads above were reader interest: what is written now is cached.
+  for (int i = 0; i < 20; ++i) append_values(*s, 5);
+  for (int64_t at : {int64_t(100), int64_t(117), int64_t(199)}) {
+    auto c = s->read_cached(at, 1 << 20);
+    ASSERT_TRUE(c.has_value()) << at;
+    const ReadResult r = s->read(at, 1 << 20);
+    ASSERT_TRUE(c->status.ok());
+    EXPECT_EQ(c->bytes, r.bytes) << at;
+    EXPECT_EQ(c->next_offset, 200);
+  }
+  EXPECT_FALSE(s->read_cached(99, 1 << 20).has_value());  // written before the readers came
+}
+
 TEST(TailCache, KeepsNothingForAStreamWithoutReaders) {
   TempDir dir;
   auto engine = open_engine(dir.path());

@@ -2,11 +2,17 @@
 // when fewer than min_bytes are available the request waits up to max_wait_ms and is woken by
 // appends to any of its partitions (push, no polling). No incremental fetch sessions: the
 // answer carries session id 0, which tells clients to send full requests.
+//
+// The loop only reads what is in memory (the journal's tail cache: consumers at the tail).
+// From the first partition whose batches are only in files on, the rest of the request is
+// read on a fetch reader thread (net/blocking_pool.h) and the answer finished back on the
+// loop, so a consumer far behind never stalls the other connections of its loop.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 
+#include "net/blocking_pool.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
 #include "protocol/kafka/codec/generated/fetch.h"
@@ -20,34 +26,164 @@ namespace {
 using Resp = codec::FetchResponse;
 using PartResp = Resp::FetchableTopicResponse::PartitionData;
 
+// One fetch request until it is answered. Owned by the handler's call, then by its own self_
+// while it waits or reads (the timer, the waiters and the reader hold weak references); self_
+// is only dropped on the loop, so the op (and its timer) is destroyed there.
 class FetchOp : public std::enable_shared_from_this<FetchOp> {
  public:
   FetchOp(KafkaBroker& broker, Responder respond, codec::FetchRequest req)
       : broker_(broker), respond_(std::move(respond)), req_(std::move(req)) {}
 
-  // First attempt, on the connection's loop.
-  void start() {
-    if (attempt(false)) return;
-    self_ = shared_from_this();
-    timer_ = std::make_unique<net::Timer>(respond_.loop());
-    std::weak_ptr<FetchOp> weak = self_;
-    timer_->arm(std::chrono::milliseconds(std::max(0, req_.max_wait_ms)), [weak] {
-      if (auto op = weak.lock()) op->wake(true);
-    });
-    register_waiters();
-  }
+  void start() { attempt(false); }
 
  private:
+  // A partition to wait on, with the high watermark its answer was built from.
+  struct Watched {
+    std::shared_ptr<PartitionLog> log;
+    int64_t seen_hwm = 0;
+  };
+
+  // Builds an answer from scratch; sends it when good enough, else waits for data or time.
+  void attempt(bool final) {
+    resp_ = Resp{};
+    topic_ = part_ = 0;
+    budget_ = req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX;
+    total_ = 0;
+    error_ = false;
+    watched_.clear();
+    if (collect(false)) return finish(final);
+    // The rest needs the disk: read it on a reader thread, finish on the loop.
+    reading_ = true;
+    final_ = final;
+    broker_.metrics().fetch_disk_reads->inc();
+    self_ = shared_from_this();
+    std::weak_ptr<FetchOp> weak = self_;
+    net::EventLoop* loop = &respond_.loop();
+    broker_.fetch_readers().submit([weak, loop] {
+      if (auto op = weak.lock()) op->collect(true);  // never the last reference: self_ is set
+      loop->post([weak] {
+        if (auto op = weak.lock()) {
+          op->reading_ = false;
+          op->finish(op->final_);
+        }
+      });
+    });
+  }
+
+  // Adds the partitions from the cursor on to resp_. Without `disk`, stops (false) at the
+  // first one whose batches are not in memory; the cursor then points at it.
+  bool collect(bool disk) {
+    for (; topic_ < req_.topics.size(); ++topic_, part_ = 0) {
+      const auto& t = req_.topics[topic_];
+      if (resp_.responses.size() == topic_) {
+        auto& tr = resp_.responses.emplace_back();
+        tr.topic = t.topic;
+        tr.topic_id = t.topic_id;
+      }
+      for (; part_ < t.partitions.size(); ++part_)
+        if (!collect_partition(t.topic, t.partitions[part_], disk)) return false;
+    }
+    return true;
+  }
+
+  bool collect_partition(const std::string& topic,
+                         const codec::FetchRequest::FetchTopic::FetchPartition& p, bool disk) {
+    auto log = broker_.partition(topic, p.partition);
+    int64_t start = -1, hwm = -1;
+    storage::ReadResult r;
+    if (log) {
+      storage::Stream& s = log->stream();
+      start = s.earliest_offset();
+      hwm = s.latest_offset();
+      // Also at the end (no data yet): the read tells the journal a reader waits there, so it
+      // keeps the next batches in memory for it.
+      if (p.fetch_offset >= start && p.fetch_offset <= hwm && budget_ > 0 &&
+          p.partition_max_bytes > 0) {
+        const size_t max = size_t(std::min<int64_t>(budget_, p.partition_max_bytes));
+        if (disk) {
+          r = s.read(p.fetch_offset, max);
+        } else if (auto cached = s.read_cached(p.fetch_offset, max)) {
+          r = std::move(*cached);
+        } else {
+          return false;  // nothing added: collect(true) starts again from this partition
+        }
+      }
+    }
+    PartResp& pr = resp_.responses.back().partitions.emplace_back();
+    pr.partition_index = p.partition;
+    pr.aborted_transactions.emplace();
+    pr.records = codec::Records::of({});
+    // Never below the batches returned (an append may have landed since hwm was read).
+    if (r.status.ok() && !r.bytes.empty()) hwm = std::max(hwm, r.high_watermark);
+    pr.high_watermark = pr.last_stable_offset = hwm;
+    pr.log_start_offset = start;
+    if (!log) {
+      pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
+      error_ = true;
+      return true;
+    }
+    if (p.fetch_offset < start || p.fetch_offset > hwm) {
+      pr.error_code = code(ErrorCode::kOffsetOutOfRange);
+      error_ = true;
+      return true;
+    }
+    watched_.push_back({log, hwm});
+    if (!r.status.ok()) {
+      pr.error_code = code(from_storage(r.status));
+      error_ = true;
+      return true;
+    }
+    if (r.bytes.empty()) return true;
+    auto owner = std::make_shared<std::vector<uint8_t>>(std::move(r.bytes));
+    pr.records = codec::Records::of(*owner, owner);
+    total_ += int64_t(owner->size());
+    budget_ -= int64_t(owner->size());
+    broker_.metrics().fetched_bytes->inc(owner->size());
+    broker_.metrics().fetched_batches->inc();
+    return true;
+  }
+
+  // On the loop, with resp_ complete.
+  void finish(bool final) {
+    if (final || error_ || total_ >= std::max(1, req_.min_bytes) || req_.max_wait_ms <= 0 ||
+        watched_.empty()) {
+      done_ = true;
+      auto keep = std::move(self_);  // the op is destroyed when this returns, if nothing else
+      if (timer_) timer_->cancel();
+      respond_.send(resp_);
+      return;
+    }
+    self_ = shared_from_this();
+    if (!timer_) {
+      timer_ = std::make_unique<net::Timer>(respond_.loop());
+      std::weak_ptr<FetchOp> weak = self_;
+      timer_->arm(std::chrono::milliseconds(req_.max_wait_ms), [weak] {
+        if (auto op = weak.lock()) op->wake(true);
+      });
+    }
+    register_waiters();
+    // An append that landed after the answer was built, before the waiters: look again now
+    // rather than sleep through it.
+    for (const auto& w : watched_)
+      if (w.log->stream().latest_offset() != w.seen_hwm) {
+        std::weak_ptr<FetchOp> weak = self_;
+        respond_.loop().post([weak] {
+          if (auto op = weak.lock()) op->wake(false);
+        });
+        break;
+      }
+  }
+
   void register_waiters() {
     std::weak_ptr<FetchOp> weak = shared_from_this();
     net::EventLoop* loop = &respond_.loop();
-    for (auto& log : logs_) {
-      const uint64_t token = log->add_waiter([weak, loop] {
+    for (auto& w : watched_) {
+      const uint64_t token = w.log->add_waiter([weak, loop] {
         loop->post([weak] {
           if (auto op = weak.lock()) op->wake(false);
         });
       });
-      waits_.emplace_back(log, token);
+      waits_.emplace_back(w.log, token);
     }
   }
   void drop_waiters() {
@@ -55,83 +191,31 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     waits_.clear();
   }
 
+  // On the loop: new data (final=false) or the deadline (true).
   void wake(bool final) {
     if (done_) return;
-    drop_waiters();
-    if (attempt(final)) {
-      auto keep = std::move(self_);  // destroyed when this call returns
-      timer_->cancel();
+    if (reading_) {  // the read in flight decides; the deadline makes its answer final
+      final_ = final_ || final;
       return;
     }
-    register_waiters();
-  }
-
-  // Builds the answer; sends it and returns true when it is good enough (or final).
-  bool attempt(bool final) {
-    Resp resp;
-    logs_.clear();
-    int64_t budget = req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX;
-    int64_t total = 0;
-    bool error = false;
-    for (const auto& t : req_.topics) {
-      auto& tr = resp.responses.emplace_back();
-      tr.topic = t.topic;
-      tr.topic_id = t.topic_id;
-      for (const auto& p : t.partitions) {
-        PartResp& pr = tr.partitions.emplace_back();
-        pr.partition_index = p.partition;
-        pr.aborted_transactions.emplace();
-        pr.records = codec::Records::of({});
-        auto log = broker_.partition(t.topic, p.partition);
-        if (!log) {
-          pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
-          pr.high_watermark = pr.last_stable_offset = pr.log_start_offset = -1;
-          error = true;
-          continue;
-        }
-        storage::Stream& s = log->stream();
-        const int64_t start = s.earliest_offset();
-        const int64_t hwm = s.latest_offset();
-        pr.high_watermark = pr.last_stable_offset = hwm;
-        pr.log_start_offset = start;
-        if (p.fetch_offset < start || p.fetch_offset > hwm) {
-          pr.error_code = code(ErrorCode::kOffsetOutOfRange);
-          error = true;
-          continue;
-        }
-        logs_.push_back(log);
-        if (p.fetch_offset == hwm || budget <= 0 || p.partition_max_bytes <= 0) continue;
-        const size_t max = size_t(std::min<int64_t>(budget, p.partition_max_bytes));
-        storage::ReadResult r = s.read(p.fetch_offset, max);
-        if (!r.status.ok()) {
-          pr.error_code = code(from_storage(r.status));
-          error = true;
-          continue;
-        }
-        if (r.bytes.empty()) continue;
-        auto owner = std::make_shared<std::vector<uint8_t>>(std::move(r.bytes));
-        pr.records = codec::Records::of(*owner, owner);
-        total += int64_t(owner->size());
-        budget -= int64_t(owner->size());
-        broker_.metrics().fetched_bytes->inc(owner->size());
-        broker_.metrics().fetched_batches->inc();
-      }
-    }
-    if (!final && !error && total < std::max(1, req_.min_bytes) && req_.max_wait_ms > 0 &&
-        !logs_.empty())
-      return false;
-    done_ = true;
-    respond_.send(resp);
-    return true;
+    drop_waiters();
+    attempt(final);
   }
 
   KafkaBroker& broker_;
   Responder respond_;
   codec::FetchRequest req_;
-  std::vector<std::shared_ptr<PartitionLog>> logs_;  // partitions to wait on
+  // The answer being built and where collect() is in the request.
+  Resp resp_;
+  size_t topic_ = 0, part_ = 0;
+  int64_t budget_ = 0, total_ = 0;
+  bool error_ = false;
+  std::vector<Watched> watched_;  // partitions to wait on
   std::vector<std::pair<std::shared_ptr<PartitionLog>, uint64_t>> waits_;
   std::unique_ptr<net::Timer> timer_;
   std::shared_ptr<FetchOp> self_;  // keeps the op alive while it waits
+  bool reading_ = false;           // a reader thread owns resp_ and the cursor
+  bool final_ = false;             // the answer being read goes out whatever its size
   bool done_ = false;
 };
 
