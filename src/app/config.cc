@@ -141,6 +141,10 @@ const std::vector<Field>& fields() {
     f.push_back(int_field("storage.page_cache_window_bytes", &C::storage,
                           &S::page_cache_window_bytes, 0, 1LL << 40));
     f.push_back(bool_field("storage.direct_io", &C::storage, &S::direct_io));
+    f.push_back(int_field("storage.tail_cache_stream_bytes", &C::storage,
+                          &S::tail_cache_stream_bytes, 0, 1LL << 34));
+    f.push_back(
+        int_field("storage.tail_cache_bytes", &C::storage, &S::tail_cache_bytes, 0, 1LL << 40));
     f.push_back(
         str_field("storage.kv_backend", &C::storage, &S::kv_backend, {"rocksdb", "memory"}));
 

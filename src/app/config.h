@@ -80,6 +80,10 @@ struct StorageConfig {
   uint64_t page_cache_window_bytes = 4ull << 20;
   // Journal appends bypass the page cache (O_DIRECT) where the file system allows it.
   bool direct_io = true;
+  // Journal tail cache: while a stream has readers, what it writes is also kept in a ring of
+  // this many bytes so tail reads come from memory (0 = off); all rings within tail_cache_bytes.
+  uint64_t tail_cache_stream_bytes = 16ull << 20;
+  uint64_t tail_cache_bytes = 128ull << 20;
   std::string kv_backend = "rocksdb";  // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };

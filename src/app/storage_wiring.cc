@@ -32,6 +32,8 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
       c.retention_bytes ? static_cast<int64_t>(c.retention_bytes) : -1;
   eo.default_stream.page_cache_window_bytes = c.page_cache_window_bytes;
   eo.default_stream.direct_io = c.direct_io;
+  eo.tail_cache_stream_bytes = c.tail_cache_stream_bytes;
+  eo.tail_cache_bytes = c.tail_cache_bytes;
   storage::Status st = storage::StorageEngine::open(eo, stack->engine);
   if (!st.ok()) throw std::runtime_error("cannot open the journal: " + st.message);
 

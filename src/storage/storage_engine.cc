@@ -98,6 +98,8 @@ class Engine : public StorageEngine {
     journal_root_ = opts_.data_dir + "/journal";
     size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 2, 8);
     writers_ = std::make_shared<journal::WriterPool>(threads);
+    tail_budget_ = std::make_shared<journal::TailCacheBudget>(opts_.tail_cache_stream_bytes,
+                                                              opts_.tail_cache_bytes);
   }
   ~Engine() override {
     close();
@@ -152,7 +154,8 @@ class Engine : public StorageEngine {
         }
         id.partition = uint32_t(std::stoull(part));
         std::shared_ptr<JournalStream> js;
-        Status st = JournalStream::open(stream_dir(id), id, journal_config(nullptr), writers_, js);
+        Status st = JournalStream::open(stream_dir(id), id, journal_config(nullptr), writers_,
+                                        tail_budget_, js);
         if (!st.ok()) {
           return Status::Error(st.code,
                                "cannot recover stream " + id.to_string() + ": " + st.message);
@@ -195,7 +198,8 @@ class Engine : public StorageEngine {
       e.memory = ms.get();
     } else {
       std::shared_ptr<JournalStream> js;
-      Status st = JournalStream::open(stream_dir(id), id, journal_config(&cfg), writers_, js);
+      Status st =
+          JournalStream::open(stream_dir(id), id, journal_config(&cfg), writers_, tail_budget_, js);
       if (!st.ok()) {
         spdlog::error("storage: cannot open stream {}: {}", id.to_string(), st.message);
         return nullptr;
@@ -301,6 +305,7 @@ class Engine : public StorageEngine {
   EngineOptions opts_;
   std::string journal_root_;
   std::shared_ptr<journal::WriterPool> writers_;
+  std::shared_ptr<journal::TailCacheBudget> tail_budget_;
   journal::Flusher flusher_;
   std::mutex mu_;
   std::condition_variable retention_cv_;

@@ -23,6 +23,9 @@ struct EngineOptions {
   std::map<std::string, Backend> backend_by_namespace;  // e.g. {"mqtt-transient": Memory}
   StreamConfig default_stream;
   uint32_t retention_check_ms = 60000;
+  // Journal tail cache (journal/tail_cache.h): one stream's ring and all rings together.
+  uint64_t tail_cache_stream_bytes = 16ull << 20;
+  uint64_t tail_cache_bytes = 128ull << 20;
 };
 
 class StorageEngine {

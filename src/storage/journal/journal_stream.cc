@@ -33,21 +33,25 @@ AppendResult failed(Status st) {
 }  // namespace
 
 JournalStream::JournalStream(std::string dir, StreamId id, const StreamConfig& config,
-                             std::shared_ptr<WriterPool> writers)
+                             std::shared_ptr<WriterPool> writers,
+                             std::shared_ptr<TailCacheBudget> tail_budget)
     : dir_(std::move(dir)),
       id_(std::move(id)),
       writers_(std::move(writers)),
-      config_(normalize(config)) {}
+      config_(normalize(config)),
+      tail_(std::move(tail_budget)) {}
 
 JournalStream::~JournalStream() { close(); }
 
 Status JournalStream::open(const std::string& dir, const StreamId& id, const StreamConfig& config,
                            std::shared_ptr<WriterPool> writers,
+                           std::shared_ptr<TailCacheBudget> tail_budget,
                            std::shared_ptr<JournalStream>& out) {
   const bool existed = ::access(dir.c_str(), F_OK) == 0;
   Status st = make_dirs(dir);
   if (!st.ok()) return st;
-  std::shared_ptr<JournalStream> s(new JournalStream(dir, id, config, std::move(writers)));
+  std::shared_ptr<JournalStream> s(
+      new JournalStream(dir, id, config, std::move(writers), std::move(tail_budget)));
   StreamRecovery stats;
   st =
       recover_stream_dir(dir, id.to_string(), s->config_.index_interval_bytes, s->segments_, stats);

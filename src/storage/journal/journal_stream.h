@@ -31,7 +31,9 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
  public:
   // Opens (recovering) or creates the stream in dir.
   static Status open(const std::string& dir, const StreamId& id, const StreamConfig& config,
-                     std::shared_ptr<WriterPool> writers, std::shared_ptr<JournalStream>& out);
+                     std::shared_ptr<WriterPool> writers,
+                     std::shared_ptr<TailCacheBudget> tail_budget,
+                     std::shared_ptr<JournalStream>& out);
   ~JournalStream() override;
 
   const StreamId& id() const override { return id_; }
@@ -80,7 +82,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   };
 
   JournalStream(std::string dir, StreamId id, const StreamConfig& config,
-                std::shared_ptr<WriterPool> writers);
+                std::shared_ptr<WriterPool> writers, std::shared_ptr<TailCacheBudget> tail_budget);
   // Checks the stream is open and `offset` readable; fills r's status (false), offsets and
   // high watermark; `latest` is the high watermark.
   bool begin_read(int64_t offset, ReadResult& r, int64_t& latest) const;

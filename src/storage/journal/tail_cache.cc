@@ -7,10 +7,6 @@
 
 namespace unimq::storage::journal {
 
-namespace {
-std::atomic<size_t> g_ring_bytes{0};  // all streams' rings
-}  // namespace
-
 void TailCache::drop_runs() {
   runs_.clear();
   bytes_ = 0;
@@ -21,7 +17,7 @@ void TailCache::free_ring() {
   drop_runs();
   if (!ring_) return;
   ring_.reset();
-  g_ring_bytes.fetch_sub(kStreamBytes, std::memory_order_relaxed);
+  budget_->used.fetch_sub(budget_->stream_bytes, std::memory_order_relaxed);
 }
 
 void TailCache::add(const uint8_t* data, size_t len, int64_t first_offset, int64_t end_offset,
@@ -33,19 +29,20 @@ void TailCache::add(const uint8_t* data, size_t len, int64_t first_offset, int64
     return;
   }
   if (len == 0 || end_offset <= first_offset) return;
-  if (len > kStreamBytes || (!runs_.empty() && runs_.back().end_offset != first_offset)) {
+  const size_t ring_bytes = budget_->stream_bytes;
+  if (len > ring_bytes || (!runs_.empty() && runs_.back().end_offset != first_offset)) {
     drop_runs();  // a gap (or a group larger than the ring): start over
-    if (len > kStreamBytes) return;
+    if (len > ring_bytes) return;
   }
   if (!ring_) {
-    if (g_ring_bytes.fetch_add(kStreamBytes, std::memory_order_relaxed) + kStreamBytes >
-        kProcessBytes) {
-      g_ring_bytes.fetch_sub(kStreamBytes, std::memory_order_relaxed);
-      return;  // other streams' rings fill the process budget: read from the files
+    if (budget_->used.fetch_add(ring_bytes, std::memory_order_relaxed) + ring_bytes >
+        budget_->total_bytes) {
+      budget_->used.fetch_sub(ring_bytes, std::memory_order_relaxed);
+      return;  // other streams' rings fill the budget: read from the files
     }
-    ring_.reset(new uint8_t[kStreamBytes]);  // not zeroed: every byte is written before read
+    ring_.reset(new uint8_t[ring_bytes]);  // not zeroed: every byte is written before read
   }
-  if (head_ + len > kStreamBytes) head_ = 0;
+  if (head_ + len > ring_bytes) head_ = 0;
   // The runs the group overwrites are the oldest ones (runs lie in ring order from the front).
   while (!runs_.empty() && runs_.front().begin < head_ + len && runs_.front().end > head_) {
     bytes_ -= runs_.front().end - runs_.front().begin;

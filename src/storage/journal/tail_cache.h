@@ -6,7 +6,7 @@
 // the stream has readers (a read in the last kInterestMs), the writer also copies each group
 // it wrote into a ring of kStreamBytes, and read() serves offsets still in the ring from
 // memory. The ring is allocated when readers appear and freed when they are gone; rings take
-// at most kProcessBytes per process (streams beyond that read from the files). It is separate
+// at most the engine's TailCacheBudget (streams beyond it read from the files). It is separate
 // from the staging chunks on purpose: holding those back starved their pool, and every chunk
 // then allocated came in fresh pages (host faults on this VM) on the appending loop.
 #pragma once
@@ -22,13 +22,22 @@
 
 namespace unimq::storage::journal {
 
+// The memory of one engine's rings (storage.tail_cache_bytes, tail_cache_stream_bytes).
+struct TailCacheBudget {
+  static constexpr size_t kDefaultStreamBytes = 16u << 20;
+  static constexpr size_t kDefaultTotalBytes = 128u << 20;
+
+  TailCacheBudget(size_t stream, size_t total) : stream_bytes(stream), total_bytes(total) {}
+  const size_t stream_bytes;  // one stream's ring; 0 = no caching
+  const size_t total_bytes;   // all rings together
+  std::atomic<size_t> used{0};
+};
+
 class TailCache {
  public:
-  static constexpr size_t kStreamBytes = 16u << 20;
-  static constexpr size_t kProcessBytes = 128u << 20;
   static constexpr int64_t kInterestMs = 1000;
 
-  TailCache() = default;
+  explicit TailCache(std::shared_ptr<TailCacheBudget> budget) : budget_(std::move(budget)) {}
   ~TailCache() { clear(); }
   TailCache(const TailCache&) = delete;
   TailCache& operator=(const TailCache&) = delete;
@@ -63,6 +72,7 @@ class TailCache {
   void drop_runs();  // mu_ held: forgets the cached batches, keeps the ring
   void free_ring();  // mu_ held: drop_runs() and frees the ring
 
+  const std::shared_ptr<TailCacheBudget> budget_;
   mutable std::mutex mu_;
   std::unique_ptr<uint8_t[]> ring_;
   size_t head_ = 0;  // where the next group goes

@@ -4,7 +4,9 @@
 #include "storage/journal/tail_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/journal/journal_stream.h"
@@ -127,7 +129,7 @@ TEST(TailCache, StaysWithinItsBoundUnderAFastWriter) {
     AppendRecord rec;
     rec.value = value;
     ASSERT_TRUE(s->append_sync(std::span<const AppendRecord>(&rec, 1)).status.ok());
-    ASSERT_LE(js(s).tail_cache().bytes(), TailCache::kStreamBytes);
+    ASSERT_LE(js(s).tail_cache().bytes(), journal::TailCacheBudget::kDefaultStreamBytes);
   }
   EXPECT_GT(js(s).tail_cache().bytes(), 0u);
   // The newest record comes from memory, the oldest ones (no longer cached) from the files.
@@ -138,6 +140,62 @@ TEST(TailCache, StaysWithinItsBoundUnderAFastWriter) {
   EXPECT_EQ(batches_of(last.bytes)[0].base_offset, 299);
   EXPECT_EQ(js(s).tail_cache().hits(), hits + 1);
   EXPECT_EQ(read_all(*s, 0).size(), 300u);
+}
+
+// storage.tail_cache_stream_bytes and storage.tail_cache_bytes: one ring's size, and the rings
+// an engine may hold at once (a stream beyond them reads from the files, still correctly).
+TEST(TailCache, RingSizeAndEngineBudgetAreConfigurable) {
+  TempDir dir;
+  EngineOptions opts;
+  opts.data_dir = dir.path();
+  opts.default_stream = small_config();
+  opts.tail_cache_stream_bytes = 256 << 10;
+  opts.tail_cache_bytes = 512 << 10;  // two rings
+  std::unique_ptr<StorageEngine> engine;
+  ASSERT_TRUE(StorageEngine::open(opts, engine).ok());
+  std::vector<std::shared_ptr<Stream>> streams;
+  for (uint32_t p = 0; p < 3; ++p) {
+    streams.push_back(engine->get_or_create(StreamId{"test", "budget", p}));
+    (void)streams.back()->read(0, 1);  // a reader on every stream
+  }
+  const std::string value(10000, 'v');
+  for (int i = 0; i < 100; ++i) {  // 1 MB per stream: each ring wraps several times
+    for (auto& s : streams) {
+      (void)s->read(s->latest_offset(), 1);  // still a reader, however slow the disk
+      append_values(*s, 1, 0, value);
+    }
+  }
+  EXPECT_GT(js(streams[0]).tail_cache().bytes(), 0u);
+  EXPECT_GT(js(streams[1]).tail_cache().bytes(), 0u);
+  EXPECT_EQ(js(streams[2]).tail_cache().bytes(), 0u);  // over the budget: no ring
+  for (auto& s : streams) {
+    EXPECT_LE(js(s).tail_cache().bytes(), size_t(256) << 10);
+    EXPECT_EQ(read_all(*s, 0).size(), 100u);
+  }
+  // Once a stream loses its readers its ring goes back to the budget for another one. Only
+  // streams[2] is read from now on (read_all above was the last read of the others).
+  std::this_thread::sleep_for(std::chrono::milliseconds(journal::TailCache::kInterestMs + 100));
+  (void)streams[2]->read(streams[2]->latest_offset(), 1);
+  for (auto& s : {streams[0], streams[1], streams[2]}) append_values(*s, 1, 0, value);
+  EXPECT_EQ(js(streams[0]).tail_cache().bytes(), 0u);
+  EXPECT_EQ(js(streams[1]).tail_cache().bytes(), 0u);
+  EXPECT_GT(js(streams[2]).tail_cache().bytes(), 0u);
+}
+
+TEST(TailCache, ZeroRingBytesTurnsTheCacheOff) {
+  TempDir dir;
+  EngineOptions opts;
+  opts.data_dir = dir.path();
+  opts.default_stream = small_config();
+  opts.tail_cache_stream_bytes = 0;
+  std::unique_ptr<StorageEngine> engine;
+  ASSERT_TRUE(StorageEngine::open(opts, engine).ok());
+  auto s = engine->get_or_create(sid());
+  (void)s->read(0, 1);
+  for (int i = 0; i < 20; ++i) append_values(*s, 5);
+  EXPECT_EQ(js(s).tail_cache().bytes(), 0u);
+  EXPECT_FALSE(s->read_cached(50, 1 << 20).has_value());
+  EXPECT_EQ(read_all(*s, 0).size(), 100u);
 }
 
 TEST(TailCache, TruncationDropsCachedBatchesSoRewrittenOffsetsReadTheNewRecords) {
