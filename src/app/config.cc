@@ -159,6 +159,8 @@ const std::vector<Field>& fields() {
                           &K::group_initial_rebalance_delay_ms, 0, 600000));
     f.push_back(int_field("kafka.offsets_retention_minutes", &C::kafka,
                           &K::offsets_retention_minutes, 1, 1LL << 31));
+    f.push_back(int_field("kafka.offsets_retention_check_interval_ms", &C::kafka,
+                          &K::offsets_retention_check_interval_ms, 1, 1LL << 31));
     f.push_back(
         int_field("kafka.max_request_size", &C::kafka, &K::max_request_size, 1024, 1LL << 30));
 

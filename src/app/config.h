@@ -105,6 +105,7 @@ struct KafkaConfig {
   std::string sasl_users;          // "user:password,..." ; non-empty = SASL PLAIN required
   uint32_t group_initial_rebalance_delay_ms = 0;  // wait for more members before the first sync
   uint32_t offsets_retention_minutes = 10080;     // committed offsets of an Empty group expire
+  uint32_t offsets_retention_check_interval_ms = 600000;  // how often expiry is looked for
   uint32_t max_request_size = 104857600;          // bytes; larger requests close the connection
 
   bool operator==(const KafkaConfig&) const = default;

@@ -46,12 +46,18 @@ class PerTestTimeout(Exception):
 
 
 def _alarm(signum, frame):
-    raise PerTestTimeout("test phase exceeded the %ds per-test timeout (UNIMQ_TEST_TIMEOUT)" % TEST_TIMEOUT)
+    raise PerTestTimeout("test phase exceeded its per-test timeout (UNIMQ_TEST_TIMEOUT=%ds, or "
+                         "the test's own timeout mark)" % TEST_TIMEOUT)
 
 
-def _with_alarm():
+def _with_alarm(item=None):
+    """Arms the alarm: UNIMQ_TEST_TIMEOUT, or a longer @pytest.mark.timeout(seconds)."""
+    seconds = TEST_TIMEOUT
+    mark = item.get_closest_marker("timeout") if item is not None else None
+    if mark is not None:
+        seconds = max(seconds, int(mark.args[0]))
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(TEST_TIMEOUT)
+    signal.alarm(seconds)
     return old
 
 
@@ -73,7 +79,7 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    old = _with_alarm()
+    old = _with_alarm(item)
     try:
         yield
     finally:

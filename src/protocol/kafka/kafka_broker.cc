@@ -45,6 +45,7 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
   groups::CoordinatorOptions go;
   go.initial_rebalance_delay_ms = options_.group_initial_rebalance_delay_ms;
   go.offsets_retention_ms = options_.offsets_retention_ms;
+  go.offsets_retention_check_interval_ms = options_.offsets_retention_check_interval_ms;
   groups_ = std::make_unique<groups::GroupCoordinator>(kv, go);
   fetch_readers_ = std::make_unique<net::BlockingPool>(options_.fetch_read_threads, "kafka-read");
   auto& reg = metrics::global_registry();

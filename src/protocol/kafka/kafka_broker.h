@@ -41,6 +41,7 @@ struct KafkaOptions {
   uint32_t max_request_size = 100u << 20;
   int32_t group_initial_rebalance_delay_ms = 0;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;  // kafka.offsets_retention_minutes
+  int64_t offsets_retention_check_interval_ms = 600000;
   storage::StreamConfig stream_defaults;  // retention, segment size of new partitions
   int32_t node_id = 0;
   std::string cluster_id = "unimq-cluster";

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from kafka_util import (CLIENT_TIMEOUT, admin, consume_n, consumer, kcat, node, produce_all,
                         producer)
 
@@ -247,5 +249,46 @@ def test_commit_to_unknown_topic_is_refused_per_partition(kafka, topic_name):
         assert KafkaError.UNKNOWN_TOPIC_OR_PART in errors
         [tp] = c.committed([TopicPartition(topic, 0)], timeout=CLIENT_TIMEOUT)
         assert tp.offset == 2  # the valid partition was committed
+    finally:
+        c.close()
+
+
+@pytest.mark.timeout(120)
+def test_offsets_of_an_empty_group_expire_after_the_retention(kafka_factory, topic_name):
+    """kafka.offsets_retention_minutes (the smallest, 1) with a fast check: the offsets of a
+    group that became Empty are kept for a minute, then gone; the next member then starts
+    from auto.offset.reset. Takes a minute and a few seconds."""
+    from confluent_kafka import OFFSET_INVALID, TopicPartition
+    kafka = kafka_factory("kafka.offsets_retention_minutes=1",
+                          "kafka.offsets_retention_check_interval_ms=500")
+    topic = create_topic(kafka.bootstrap, topic_name())
+    group = "g-" + topic
+    produce_all(producer(kafka.bootstrap), topic, [{"value": b"m%d" % i} for i in range(6)])
+    c = consumer(kafka.bootstrap, group, **FAST_GROUP)
+    c.subscribe([topic])
+    assert [m.value() for m in consume_n(c, 4)] == [b"m0", b"m1", b"m2", b"m3"]
+    c.commit(asynchronous=False)
+    c.close()  # LeaveGroup: the group is Empty from now on
+    emptied = time.monotonic()
+
+    q = consumer(kafka.bootstrap, group)  # never subscribes: only asks for the offsets
+
+    def committed():
+        [tp] = q.committed([TopicPartition(topic, 0)], timeout=CLIENT_TIMEOUT)
+        return tp.offset
+    try:
+        assert committed() == 4
+        time.sleep(40)
+        assert committed() == 4, "offsets expired before the retention"
+        while committed() != OFFSET_INVALID:
+            assert time.monotonic() - emptied < 80, "offsets never expired"
+            time.sleep(0.5)
+        assert time.monotonic() - emptied >= 55, "offsets expired before the retention"
+    finally:
+        q.close()
+    c = consumer(kafka.bootstrap, group, **FAST_GROUP)
+    try:
+        c.subscribe([topic])
+        assert [m.value() for m in consume_n(c, 6)] == [b"m%d" % i for i in range(6)]
     finally:
         c.close()
