@@ -4,6 +4,7 @@
 //                        [--linger-ms 5] [--batch-bytes 1048576] [--duration 10] [--warmup 2]
 //                        [--rate 0]            0 = flat out; >0 = records/s, reports the
 //                                              delivery-report latency percentiles too
+//                        [--timeline 1]        per 100 ms: worst latency, records > 5 ms
 //   kafka_bench consume  --bootstrap H:P --topic T [--records N] [--duration 10]
 //                        reads the topic from the beginning (throughput)
 //   kafka_bench e2e      --bootstrap H:P --topic T --rate R [--size 100] [--acks 1]
@@ -14,6 +15,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +44,8 @@ struct Options {
   int linger_ms = 5, batch_bytes = 1 << 20;
   double duration = 10, warmup = 2, rate = 0;
   int64_t records = 0;
+  bool timeline =
+      false;  // --timeline 1: per-100 ms worst latency on stderr (where a p99 comes from)
 };
 
 [[noreturn]] void usage(const char* msg) {
@@ -77,6 +81,8 @@ Options parse(int argc, char** argv) {
       o.rate = std::stod(v);
     else if (k == "--records")
       o.records = std::stoll(v);
+    else if (k == "--timeline")
+      o.timeline = v == "1";
     else
       usage(("unknown option " + k).c_str());
   }
@@ -118,6 +124,13 @@ struct ProduceState {
   int clock_every = kClockEvery;
   int64_t clock_ns = 0;
   int clock_uses = kClockEvery;
+  // --timeline: by send time, per 100 ms window of the measured run, the worst latency and
+  // the records over 5 ms.
+  static constexpr int64_t kWindowNs = 100'000'000;
+  static constexpr size_t kWindows = 1200;
+  bool timeline = false;
+  std::array<int64_t, kWindows> worst_ns{};
+  std::array<int64_t, kWindows> over_5ms{};
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -134,7 +147,25 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     st->clock_ns = now_ns();
     st->clock_uses = 0;
   }
-  if (sent >= st->measure_from_ns) st->latency.add(std::max<int64_t>(st->clock_ns - sent, 0));
+  if (sent < st->measure_from_ns) return;
+  const int64_t lat = std::max<int64_t>(st->clock_ns - sent, 0);
+  st->latency.add(lat);
+  if (st->timeline) {
+    const auto w = static_cast<size_t>((sent - st->measure_from_ns) / ProduceState::kWindowNs);
+    if (w < ProduceState::kWindows) {
+      st->worst_ns[w] = std::max(st->worst_ns[w], lat);
+      st->over_5ms[w] += lat > 5'000'000;
+    }
+  }
+}
+
+void print_timeline(const ProduceState& st, double seconds) {
+  const auto n = std::min(ProduceState::kWindows,
+                          static_cast<size_t>(seconds * 1e9 / ProduceState::kWindowNs));
+  std::fprintf(stderr, "kafka_bench: timeline (send time s: worst ms, records > 5 ms)\n");
+  for (size_t w = 0; w < n; ++w)
+    std::fprintf(stderr, "%6.1f %8.2f %8lld\n", static_cast<double>(w) / 10,
+                 static_cast<double>(st.worst_ns[w]) / 1e6, static_cast<long long>(st.over_5ms[w]));
 }
 
 // rd_kafka_poll, making the next delivery report read the clock afresh.
@@ -227,8 +258,10 @@ ProduceResult produce_loop(const Options& o, rd_kafka_t* rk, ProduceState& st, b
 
 int run_produce(const Options& o) {
   ProduceState st;
+  st.timeline = o.timeline;
   rd_kafka_t* rk = make_producer(o, &st);
   ProduceResult r = produce_loop(o, rk, st, false);
+  if (o.timeline) print_timeline(st, o.duration);
   std::printf(
       "{\"mode\":\"produce\",\"size\":%zu,\"acks\":\"%s\",\"linger_ms\":%d,\"rate\":%.0f,"
       "\"records_per_s\":%.0f,\"mb_per_s\":%.2f,\"failed\":%lld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
