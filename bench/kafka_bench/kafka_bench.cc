@@ -5,6 +5,7 @@
 //                        [--rate 0]            0 = flat out; >0 = records/s, reports the
 //                                              delivery-report latency percentiles too
 //                        [--timeline 1]        per 100 ms: worst latency, records > 5 ms
+//                        [--conf key=value]... any librdkafka producer setting
 //   kafka_bench consume  --bootstrap H:P --topic T [--records N] [--duration 10]
 //                        reads the topic from the beginning (throughput)
 //   kafka_bench e2e      --bootstrap H:P --topic T --rate R [--size 100] [--acks 1]
@@ -44,8 +45,9 @@ struct Options {
   int linger_ms = 5, batch_bytes = 1 << 20;
   double duration = 10, warmup = 2, rate = 0;
   int64_t records = 0;
-  bool timeline =
-      false;  // --timeline 1: per-100 ms worst latency on stderr (where a p99 comes from)
+  // --timeline 1: per-100 ms worst latency on stderr (where a p99 comes from)
+  bool timeline = false;
+  std::vector<std::pair<std::string, std::string>> conf;  // --conf key=value (librdkafka)
 };
 
 [[noreturn]] void usage(const char* msg) {
@@ -81,6 +83,8 @@ Options parse(int argc, char** argv) {
       o.rate = std::stod(v);
     else if (k == "--records")
       o.records = std::stoll(v);
+    else if (k == "--conf" && v.find('=') != std::string::npos)
+      o.conf.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
     else if (k == "--timeline")
       o.timeline = v == "1";
     else
@@ -183,6 +187,7 @@ rd_kafka_t* make_producer(const Options& o, ProduceState* st) {
   set(conf, "queue.buffering.max.messages", "1000000");
   set(conf, "queue.buffering.max.kbytes", "1048576");
   set(conf, "message.timeout.ms", "30000");
+  for (const auto& [k, v] : o.conf) set(conf, k.c_str(), v);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, st);
   char err[512];
