@@ -70,6 +70,15 @@ record() {  # record CASE JSON
 }
 
 # ---------------------------------------------------------------- raw limits
+# How long the idle machine takes its CPUs away from a running thread (bench/hiccup): on this
+# VM, gaps of 1-7 ms come and go, and a latency tail cannot be shorter than they are. First,
+# after a sync: the writeback of the dd below would take CPUs away too.
+if [[ -x "$BUILD/hiccup" ]]; then
+  sync
+  HICCUP=$("$BUILD/hiccup" 5)
+  record hiccup "$HICCUP"
+  echo "kafka bench: idle machine hiccups (5 s, every CPU): $HICCUP" >&2
+fi
 IPERF_PORT=$(free_port)
 iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
 PIDS+=($!)
@@ -96,14 +105,6 @@ FRESH_MBS=$(dd if=/dev/zero of="$WORK/fresh" bs=1M count=2048 2>&1 |
 rm -f "$WORK/fresh"
 record page_cache_fresh "{\"tool\":\"dd\",\"mb_per_s\":$FRESH_MBS}"
 echo "kafka bench: buffered write of a new file (dd, 1 MiB, no sync): $FRESH_MBS MB/s" >&2
-
-# How long the idle machine takes its CPUs away from a running thread (bench/hiccup): on this
-# VM, gaps of 1-7 ms come and go, and a latency tail cannot be shorter than they are.
-if [[ -x "$BUILD/hiccup" ]]; then
-  HICCUP=$("$BUILD/hiccup" 5)
-  record hiccup "$HICCUP"
-  echo "kafka bench: idle machine hiccups (5 s, every CPU): $HICCUP" >&2
-fi
 
 # ---------------------------------------------------------------- UniMQ
 KAFKA_PORT=""
