@@ -4,8 +4,9 @@
 # in the data dir), with PASS/FAIL against the targets:
 #   producer MB/s with 1 KiB records (acks=1, fsync=never) >= 50% of loopback TCP bandwidth
 #   p99 produce latency (acks=1) < 5 ms at 50% of the peak 1 KiB rate
-# and, for context, the buffered write of a new file (dd) and the producer on the memory backend.
-# Builds nothing. Takes about 6 minutes with the defaults.
+# and, for context, the buffered write of a new file (dd), the producer on the memory backend
+# and the idle machine's own CPU stalls (BUILD_DIR/hiccup, bench/hiccup/hiccup.cc).
+# Builds nothing. Takes about 7 minutes with the defaults.
 #
 # Usage: bench/kafka.sh [BUILD_DIR]          (make bench runs it with build/release)
 # Env:   BENCH_DURATION=8  measured seconds per run      BENCH_WARMUP=2
