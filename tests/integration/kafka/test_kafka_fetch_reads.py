@@ -65,3 +65,65 @@ def test_consumer_at_the_tail_is_answered_from_memory(kafka, topic_name):
         assert disk_reads(kafka) - before <= 1
     finally:
         c.close()
+
+
+def _backlog(kafka, topic, n=6000):
+    """n 1 KiB records in small batches, then a restart: all of it only in the files."""
+    produce_all(producer(kafka.bootstrap, batch_size=8192), topic,
+                [{"value": (b"%06d" % i) * 170} for i in range(n)])
+    kafka.restart()
+
+
+def _reading_consumer(kafka, topic):
+    """A consumer from the beginning with small fetches, mid-way through the backlog.
+    kafka-python: librdkafka's consumer hangs in close() once its assigned topic is deleted
+    (confluentinc/librdkafka#4362), whatever the broker does."""
+    from kafka import KafkaConsumer, TopicPartition
+    c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False,
+                      fetch_max_bytes=64 * 1024, max_partition_fetch_bytes=16 * 1024,
+                      consumer_timeout_ms=15000)
+    tp = TopicPartition(topic, 0)
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    got = 0
+    deadline = time.monotonic() + 15
+    while got < 500 and time.monotonic() < deadline:
+        got += sum(len(v) for v in c.poll(timeout_ms=200).values())
+    assert got >= 500, "read %d records of the backlog" % got
+    return c
+
+
+def test_topic_deleted_while_a_consumer_reads_its_files(kafka, topic_name):
+    from confluent_kafka.admin import AdminClient
+    topic = create_topic(kafka.bootstrap, topic_name())
+    _backlog(kafka, topic)
+    c = _reading_consumer(kafka, topic)
+    try:
+        a = AdminClient({"bootstrap.servers": kafka.bootstrap})
+        a.delete_topics([topic], operation_timeout=10)[topic].result(10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                c.poll(timeout_ms=100)  # errors (unknown partition) are fine; a dead broker is not
+            except Exception:  # noqa: BLE001
+                pass
+        assert kafka.alive(), kafka.broker.log_tail()
+        # And the broker still serves: a new topic round-trips.
+        t2 = create_topic(kafka.bootstrap, topic_name("-after"))
+        produce_all(producer(kafka.bootstrap), t2, [{"value": b"still here"}])
+        assert [m.value() for m in consume_topic(kafka.bootstrap, t2, 1)] == [b"still here"]
+    finally:
+        c.close()
+
+
+def test_shutdown_while_a_consumer_reads_the_files_is_clean(kafka, topic_name):
+    topic = create_topic(kafka.bootstrap, topic_name())
+    _backlog(kafka, topic, n=20000)
+    c = _reading_consumer(kafka, topic)
+    try:
+        c.poll(timeout_ms=50)
+        started = time.monotonic()
+        assert kafka.broker.stop() == 0, kafka.broker.log_tail()
+        assert time.monotonic() - started < 5
+    finally:
+        c.close()
