@@ -83,9 +83,10 @@ def test_two_members_split_rebalance_on_leave_and_resume_from_commits(kafka, top
             c2.close()
 
 
-def test_committed_offsets_survive_restart_and_new_member_resumes(kafka, topic_name):
-    from confluent_kafka import TopicPartition
-    topic = create_topic(kafka.bootstrap, topic_name())
+def commit_four_of_six(kafka, name):
+    """A topic with m0..m5; a member of group g-<topic> reads m0..m3, commits and leaves
+    (LeaveGroup: the group is Empty). Returns (topic, group)."""
+    topic = create_topic(kafka.bootstrap, name)
     group = "g-" + topic
     produce_all(producer(kafka.bootstrap), topic, [{"value": b"m%d" % i} for i in range(6)])
     c = consumer(kafka.bootstrap, group, **FAST_GROUP)
@@ -93,6 +94,12 @@ def test_committed_offsets_survive_restart_and_new_member_resumes(kafka, topic_n
     assert [m.value() for m in consume_n(c, 4)] == [b"m0", b"m1", b"m2", b"m3"]
     c.commit(asynchronous=False)
     c.close()
+    return topic, group
+
+
+def test_committed_offsets_survive_restart_and_new_member_resumes(kafka, topic_name):
+    from confluent_kafka import TopicPartition
+    topic, group = commit_four_of_six(kafka, topic_name())
 
     kafka.restart()
     c = consumer(kafka.bootstrap, group, **FAST_GROUP)
@@ -261,14 +268,7 @@ def test_offsets_of_an_empty_group_expire_after_the_retention(kafka_factory, top
     from confluent_kafka import OFFSET_INVALID, TopicPartition
     kafka = kafka_factory("kafka.offsets_retention_minutes=1",
                           "kafka.offsets_retention_check_interval_ms=500")
-    topic = create_topic(kafka.bootstrap, topic_name())
-    group = "g-" + topic
-    produce_all(producer(kafka.bootstrap), topic, [{"value": b"m%d" % i} for i in range(6)])
-    c = consumer(kafka.bootstrap, group, **FAST_GROUP)
-    c.subscribe([topic])
-    assert [m.value() for m in consume_n(c, 4)] == [b"m0", b"m1", b"m2", b"m3"]
-    c.commit(asynchronous=False)
-    c.close()  # LeaveGroup: the group is Empty from now on
+    topic, group = commit_four_of_six(kafka, topic_name())  # the group is Empty from now on
     emptied = time.monotonic()
 
     q = consumer(kafka.bootstrap, group)  # never subscribes: only asks for the offsets
