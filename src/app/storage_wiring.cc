@@ -4,7 +4,9 @@
 
 #include <stdexcept>
 
+#include "metrics/registry.h"
 #include "protocol/mqtt/persistence/mqtt_store.h"
+#include "storage/journal/direct_reader.h"
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
 
@@ -36,6 +38,10 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
   eo.tail_cache_bytes = c.tail_cache_bytes;
   storage::Status st = storage::StorageEngine::open(eo, stack->engine);
   if (!st.ok()) throw std::runtime_error("cannot open the journal: " + st.message);
+  metrics::global_registry().counter_fn(
+      "unimq_storage_direct_reads_total",
+      "Journal file reads done with O_DIRECT into the buffer an answer is sent from", {},
+      [] { return double(storage::journal::direct_reads_total()); });
 
   auto kv_backend = storage::parse_kv_backend(c.kv_backend).value_or(storage::KvBackend::RocksDb);
   st = storage::open_kv_store(kv_backend, config.server.data_dir + "/meta", stack->kv);

@@ -23,6 +23,23 @@ AppendResult Stream::append_sync(std::span<const AppendRecord> records) {
   return result;
 }
 
+SharedReadResult Stream::shared(ReadResult r) {
+  SharedReadResult out;
+  out.status = std::move(r.status);
+  out.next_offset = r.next_offset;
+  out.high_watermark = r.high_watermark;
+  if (!r.bytes.empty()) {
+    auto owner = std::make_shared<std::vector<uint8_t>>(std::move(r.bytes));
+    out.bytes = *owner;
+    out.owner = std::move(owner);
+  }
+  return out;
+}
+
+SharedReadResult Stream::read_shared(int64_t offset, size_t max_bytes) const {
+  return shared(read(offset, max_bytes));
+}
+
 Status Stream::read_records(int64_t offset, size_t max_bytes, std::vector<Record>& out) const {
   ReadResult r = read(offset, max_bytes);
   if (!r.status.ok()) return r.status;

@@ -34,12 +34,14 @@ struct ReadResult {
   int64_t high_watermark = 0;  // latest_offset() at read time
 };
 
-// Where a range of batches lives in a file, for zero-copy sends (sendfile/splice).
-struct FileRange {
-  std::shared_ptr<const int> fd;  // keeps the segment file open while in use
-  uint64_t position = 0;
-  uint64_t length = 0;
+// A read whose bytes are shared, not owned (Stream::read_shared): `bytes` (whole batches)
+// lives as long as `owner`, which a sender keeps until the bytes are written.
+struct SharedReadResult {
+  Status status;
+  std::span<const uint8_t> bytes;
+  std::shared_ptr<const void> owner;
   int64_t next_offset = 0;
+  int64_t high_watermark = 0;
 };
 
 class Stream {
@@ -74,12 +76,13 @@ class Stream {
   }
   // Decodes records from `offset` on (uncompressed batches), up to max_bytes of batches.
   Status read_records(int64_t offset, size_t max_bytes, std::vector<Record>& out) const;
-  // The file range holding batches from `offset` (journal only; nullopt elsewhere).
-  virtual std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const {
-    (void)offset;
-    (void)max_bytes;
-    return std::nullopt;
-  }
+  // As read(), for a sender that keeps the bytes only until written (a Kafka fetch answer):
+  // batches still in memory are copied as by read(); the journal reads batches from its files
+  // with O_DIRECT straight into the buffer sent from (journal/direct_reader.h), stopping at
+  // the end of a segment. The default moves read()'s bytes into a shared buffer.
+  virtual SharedReadResult read_shared(int64_t offset, size_t max_bytes) const;
+  // A ReadResult as a SharedReadResult (its bytes moved into the owner).
+  static SharedReadResult shared(ReadResult r);
 
   virtual int64_t earliest_offset() const = 0;  // first readable offset
   virtual int64_t latest_offset() const = 0;    // next offset to be assigned

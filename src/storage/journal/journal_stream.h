@@ -44,7 +44,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
                     bool crc_checked = false) override;
   ReadResult read(int64_t offset, size_t max_bytes) const override;
   std::optional<ReadResult> read_cached(int64_t offset, size_t max_bytes) const override;
-  std::optional<FileRange> file_range(int64_t offset, size_t max_bytes) const override;
+  SharedReadResult read_shared(int64_t offset, size_t max_bytes) const override;
   int64_t earliest_offset() const override;
   int64_t latest_offset() const override;
   std::optional<int64_t> offset_for_timestamp(int64_t ts_ms) const override;
@@ -156,6 +156,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   std::atomic<int64_t> next_offset_{0};
   std::atomic<int64_t> log_start_{0};
   std::atomic<bool> open_{true};
+  // The file system refused an O_DIRECT read: read_shared() reads buffered from now on.
+  mutable std::atomic<bool> direct_reads_refused_{false};
 
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<int64_t> last_flush_ms_{0};

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/journal/direct_reader.h"
 #include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
 #include "storage/journal/journal_stream.h"
@@ -121,38 +122,46 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
   return r;
 }
 
-std::optional<FileRange> JournalStream::file_range(int64_t offset, size_t max_bytes) const {
-  if (!open_.load()) return std::nullopt;
-  int64_t latest;
-  std::shared_ptr<Segment> active;
-  {
-    std::shared_lock lock(segs_mu_);
-    latest = next_offset_.load(std::memory_order_acquire);
-    if (offset < earliest_locked() || offset > latest) return std::nullopt;
-    active = segments_.back();
+SharedReadResult JournalStream::read_shared(int64_t offset, size_t max_bytes) const {
+  if (auto cached = read_cached(offset, max_bytes)) return shared(std::move(*cached));
+  if (!config_snapshot().direct_io || direct_reads_refused_.load(std::memory_order_relaxed)) {
+    return shared(read(offset, max_bytes));
   }
+  ReadResult head;
+  int64_t latest;
+  if (!begin_read(offset, head, latest)) return shared(std::move(head));
+  SharedReadResult r = shared(std::move(head));
   int64_t prev_base = INT64_MIN;
   std::shared_lock cut(cut_mu_);
+  // One segment's batches (as Kafka's FileRecords slice): the reader asks again for the rest.
   while (offset < latest) {
     std::shared_ptr<Segment> seg = segment_after(offset, prev_base);
     if (!seg) break;
     prev_base = seg->base_offset();
     std::optional<uint64_t> pos = seg->find_position(offset);
     if (!pos) continue;
-    FileRange fr;
-    fr.fd = seg->fd();
-    fr.position = *pos;
-    if (!seg->batch_span(*pos, max_bytes, latest, fr.length, fr.next_offset).ok()) {
-      return std::nullopt;
+    DirectRead dr;
+    bool unsupported = false;
+    int64_t next = offset;
+    Status st = seg->read_batches_direct(*pos, max_bytes, latest, dr, next, unsupported);
+    if (unsupported) {
+      if (!direct_reads_refused_.exchange(true)) {
+        spdlog::warn("stream {}: the file system refuses O_DIRECT reads; reading buffered",
+                     id_.to_string());
+      }
+      cut.unlock();
+      return shared(read(offset, max_bytes));
     }
-    return fr;
+    if (!st.ok()) {
+      r.status = st;
+    } else if (!dr.bytes.empty()) {
+      r.bytes = dr.bytes;
+      r.owner = std::move(dr.owner);
+      r.next_offset = next;
+    }
+    break;
   }
-  // At the end of the log: an empty range at the tail of the active segment.
-  FileRange fr;
-  fr.fd = active->fd();
-  fr.position = active->committed_size();
-  fr.next_offset = offset;
-  return fr;
+  return r;
 }
 
 std::optional<int64_t> JournalStream::offset_for_timestamp(int64_t ts_ms) const {

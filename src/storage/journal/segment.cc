@@ -296,20 +296,38 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at
   return Status::Ok();
 }
 
-Status Segment::batch_span(uint64_t pos, size_t max_bytes, int64_t end_offset, uint64_t& length,
-                           int64_t& next) const {
-  length = 0;
-  ScanEnd e = scan_batches(*fd_, pos, committed_size(), false, base_, INT64_MAX,
-                           [&](const BatchHeader& h, uint64_t) {
-                             if (h.base_offset >= end_offset) return false;
-                             if (length > 0 && length + h.total_size() > max_bytes) return false;
-                             length += h.total_size();
-                             next = h.last_offset() + 1;
-                             return true;
-                           });
-  if (length == 0) {
-    return Status::Error(Errc::CorruptBatch, log_path() + ": " + e.error);
+Status Segment::read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_offset,
+                                    DirectRead& out, int64_t& next_offset,
+                                    bool& unsupported) const {
+  out = DirectRead{};
+  unsupported = false;
+  const uint64_t end = committed_size();
+  if (pos + kBatchHeaderSize > end) return Status::Ok();
+  size_t want =
+      size_t(std::min<uint64_t>(std::max<size_t>(max_bytes, kBatchHeaderSize), end - pos));
+  DirectRead dr;
+  Status st = direct_read(*fd_, pos, want, dr, unsupported);
+  if (!st.ok() || unsupported) return st;
+  BatchHeader h;
+  if (dr.bytes.size() < kBatchHeaderSize || !parse_batch_header(dr.bytes, h).ok()) {
+    return Status::Error(Errc::CorruptBatch, log_path() + ": unreadable batch");
   }
+  if (h.base_offset >= end_offset) return Status::Ok();
+  // The first batch is returned whole even when larger than max_bytes.
+  if (h.total_size() > dr.bytes.size() && pos + h.total_size() <= end) {
+    st = direct_read(*fd_, pos, h.total_size(), dr, unsupported);
+    if (!st.ok() || unsupported) return st;
+  }
+  size_t used = 0;
+  while (used + kBatchHeaderSize <= dr.bytes.size()) {
+    if (!parse_batch_header(dr.bytes.subspan(used), h).ok()) break;
+    if (used + h.total_size() > dr.bytes.size() || h.base_offset >= end_offset) break;
+    used += h.total_size();
+    next_offset = h.last_offset() + 1;
+  }
+  if (used == 0) return Status::Error(Errc::CorruptBatch, log_path() + ": unreadable batch");
+  out.owner = std::move(dr.owner);
+  out.bytes = dr.bytes.first(used);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/journal/direct_reader.h"
 #include "storage/journal/direct_writer.h"
 #include "storage/journal/offset_index.h"
 #include "storage/journal/page_cache.h"
@@ -115,10 +116,10 @@ class Segment {
   // is read). appended = bytes added; next_offset = after the last batch.
   Status read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at, int64_t end_offset,
                       std::vector<uint8_t>& out, size_t& appended, int64_t& next_offset) const;
-  // Length of whole committed batches from pos below end_offset within max_bytes (at least
-  // one).
-  Status batch_span(uint64_t pos, size_t max_bytes, int64_t end_offset, uint64_t& length,
-                    int64_t& next) const;
+  // As read_batches (at least one batch) with O_DIRECT into a pooled buffer (direct_reader.h),
+  // without a copy; unsupported: the file system refuses O_DIRECT (read_batches instead).
+  Status read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_offset, DirectRead& out,
+                             int64_t& next_offset, bool& unsupported) const;
   // Base offset of the first batch with max timestamp >= ts.
   std::optional<int64_t> find_timestamp(int64_t ts) const;
 

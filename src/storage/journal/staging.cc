@@ -74,7 +74,9 @@ void copy_in(uint8_t* dst, const uint8_t* src, size_t n) {
   std::memcpy(dst, src, n);
 }
 
-uint8_t* allocate(size_t cap) {
+}  // namespace
+
+uint8_t* allocate_aligned(size_t cap) {
   if (cap % kHuge == 0) {
     void* p =
         ::mmap(nullptr, cap + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -93,7 +95,7 @@ uint8_t* allocate(size_t cap) {
   return mem;
 }
 
-void release(uint8_t* mem, size_t cap) {
+void free_aligned(uint8_t* mem, size_t cap) {
   if (!mem) return;
   if (cap % kHuge == 0)
     ::munmap(mem, cap);
@@ -101,9 +103,7 @@ void release(uint8_t* mem, size_t cap) {
     std::free(mem);
 }
 
-}  // namespace
-
-StagingBuffer::~StagingBuffer() { release(mem_, cap_); }
+StagingBuffer::~StagingBuffer() { free_aligned(mem_, cap_); }
 
 void StagingBuffer::reset(size_t lead) {
   lead_ = lead;
@@ -114,9 +114,9 @@ void StagingBuffer::reset(size_t lead) {
 void StagingBuffer::grow(size_t need) {
   const size_t cap =
       lead_ + need <= kSmallCapacity ? kSmallCapacity : round_up(lead_ + need, kHuge);
-  uint8_t* mem = allocate(cap);
+  uint8_t* mem = allocate_aligned(cap);
   if (size_ > 0) std::memcpy(mem + lead_, mem_ + lead_, size_);
-  release(mem_, cap_);
+  free_aligned(mem_, cap_);
   mem_ = mem;
   cap_ = cap;
 }

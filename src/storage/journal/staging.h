@@ -50,6 +50,11 @@ class StagingBuffer {
   size_t size_ = 0;
 };
 
+// Page-aligned memory; a multiple of 2 MiB comes as transparent huge pages (one folio per
+// direct I/O, no TLB misses on the copy). Freed with the same capacity.
+uint8_t* allocate_aligned(size_t cap);
+void free_aligned(uint8_t* mem, size_t cap);
+
 // Takes a buffer from the pool (or a new one), reset to `lead`.
 std::unique_ptr<StagingBuffer> take_staging(size_t lead);
 // Returns a buffer; the pool keeps a few of moderate size, frees the rest.

@@ -1,7 +1,8 @@
 """Where Fetch reads from: a consumer at the tail is answered from the journal's memory (the
 tail cache), a consumer behind it from the partition's files on a reader thread, off the event
-loop. Both must return exactly what was produced; the broker counts the file reads in
-unimq_kafka_fetch_disk_reads_total."""
+loop, with O_DIRECT straight into the buffer the answer is sent from. Both must return exactly
+what was produced; the broker counts the fetches that went to the files in
+unimq_kafka_fetch_disk_reads_total and the direct reads in unimq_storage_direct_reads_total."""
 from __future__ import annotations
 
 import re
@@ -12,12 +13,16 @@ from kafka_util import (consume_n, consume_topic, consumer, create_topic, produc
                         producer, wait_until)
 
 
-def disk_reads(kafka) -> float:
+def metric(kafka, name: str) -> float:
     with urllib.request.urlopen(kafka.broker.url("/metrics"), timeout=5) as r:
         text = r.read().decode()
-    m = re.search(r"^unimq_kafka_fetch_disk_reads_total(?:\{[^}]*\})? ([0-9.eE+]+)$", text, re.M)
-    assert m, "no unimq_kafka_fetch_disk_reads_total in /metrics"
+    m = re.search(r"^%s(?:\{[^}]*\})? ([0-9.eE+]+)$" % name, text, re.M)
+    assert m, "no %s in /metrics" % name
     return float(m.group(1))
+
+
+def disk_reads(kafka) -> float:
+    return metric(kafka, "unimq_kafka_fetch_disk_reads_total")
 
 
 def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
@@ -27,11 +32,14 @@ def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
     produce_all(producer(kafka.bootstrap, batch_size=8192), topic, records)  # ~8 per batch
     kafka.restart()  # nothing in memory any more: every fetch goes to the files
     before = disk_reads(kafka)
+    direct_before = metric(kafka, "unimq_storage_direct_reads_total")
     # Small fetches: many round trips through the reader threads, across both partitions.
     got = consume_topic(kafka.bootstrap, topic, len(records), timeout=30,
                         fetch_max_bytes=64 * 1024, message_max_bytes=32 * 1024,
                         max_partition_fetch_bytes=16 * 1024)
     assert disk_reads(kafka) - before >= 10
+    # Each of them read its partition's file with O_DIRECT (ext4 and tmpfs allow it).
+    assert metric(kafka, "unimq_storage_direct_reads_total") - direct_before >= 10
     by_part = {0: [], 1: []}
     for m in got:
         by_part[m.partition()].append(m)

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "storage/journal/direct_reader.h"
 #include "storage/journal/format.h"
 #include "storage/journal/journal_stream.h"
 #include "storage_test_util.h"
@@ -14,6 +15,7 @@ namespace unimq::storage::test {
 namespace {
 
 namespace fs = std::filesystem;
+using journal::direct_reads_total;
 using journal::JournalStream;
 
 JournalStream& js(const std::shared_ptr<Stream>& s) { return dynamic_cast<JournalStream&>(*s); }
@@ -72,7 +74,7 @@ TEST(Journal, RollsByAge) {
   EXPECT_EQ(js(s2).segment_bases(), (std::vector<int64_t>{0}));
 }
 
-// Every offset of a multi-segment stream is found by read(), file_range() and (per batch)
+// Every offset of a multi-segment stream is found by read(), read_shared() and (per batch)
 // offset_for_timestamp(), with dense and sparse indexes, before and after a restart (which
 // loads the sealed segments' index files).
 TEST(Journal, EveryOffsetAndTimestampIsFound) {
@@ -99,13 +101,10 @@ TEST(Journal, EveryOffsetAndTimestampIsFound) {
         ASSERT_EQ(hs.size(), 1u);
         ASSERT_LE(hs[0].base_offset, o);
         ASSERT_GE(hs[0].last_offset(), o);
-        std::optional<FileRange> fr = s->file_range(o, 1);
-        ASSERT_TRUE(fr.has_value()) << o;
-        std::vector<uint8_t> bytes(fr->length);
-        ASSERT_EQ(::pread(*fr->fd, bytes.data(), bytes.size(), off_t(fr->position)),
-                  ssize_t(bytes.size()));
-        ASSERT_EQ(bytes, r.bytes) << o;
-        ASSERT_EQ(fr->next_offset, r.next_offset);
+        SharedReadResult sr = s->read_shared(o, 1);
+        ASSERT_TRUE(sr.status.ok()) << o;
+        ASSERT_EQ(std::vector<uint8_t>(sr.bytes.begin(), sr.bytes.end()), r.bytes) << o;
+        ASSERT_EQ(sr.next_offset, r.next_offset);
       }
       for (auto [base, ts] : batch_ts) {
         ASSERT_EQ(s->offset_for_timestamp(ts), base) << ts;
@@ -116,22 +115,93 @@ TEST(Journal, EveryOffsetAndTimestampIsFound) {
   }
 }
 
-TEST(Journal, FileRangeCoversWholeBatchesWithinMaxBytes) {
+std::vector<uint8_t> bytes_of(const SharedReadResult& r) {
+  return {r.bytes.begin(), r.bytes.end()};
+}
+
+// Batches in files come from an O_DIRECT read into the buffer the answer points at: whole
+// batches within max_bytes (the first one whole even when larger), from one segment.
+TEST(Journal, ReadSharedReadsFilesDirectWholeBatchesFromOneSegment) {
+  TempDir dir;
+  StreamConfig cfg = small_config();
+  const size_t b = one_record_batch_size();
+  cfg.segment_bytes = 6 * b;  // segments [0-5] [6-9]
+  auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+  auto s = engine->get_or_create(sid(), &cfg);
+  for (int i = 0; i < 10; ++i) append_values(*s, 1);
+  ASSERT_EQ(js(s).segment_bases(), (std::vector<int64_t>{0, 6}));
+
+  const uint64_t direct_before = direct_reads_total();
+  SharedReadResult r = s->read_shared(2, 3 * b + b / 2);
+  ASSERT_TRUE(r.status.ok()) << r.status.message;
+  EXPECT_EQ(r.bytes.size(), 3 * b);
+  EXPECT_EQ(r.next_offset, 5);
+  EXPECT_EQ(r.high_watermark, 10);
+  EXPECT_EQ(bytes_of(r), s->read(2, 3 * b + b / 2).bytes);
+  EXPECT_GT(direct_reads_total(), direct_before);
+  // Not copied out: the bytes live in the read buffer, kept alive by the owner.
+  ASSERT_TRUE(r.owner);
+
+  // Stops at the end of the segment (read() continues into the next one).
+  SharedReadResult to_end = s->read_shared(4, 100 * b);
+  EXPECT_EQ(to_end.next_offset, 6);
+  EXPECT_EQ(to_end.bytes.size(), 2 * b);
+  EXPECT_EQ(s->read(4, 100 * b).next_offset, 10);
+
+  // At least one batch, and the end and beyond it.
+  EXPECT_EQ(s->read_shared(7, 1).bytes.size(), b);
+  SharedReadResult end = s->read_shared(10, 1000);
+  EXPECT_TRUE(end.status.ok());
+  EXPECT_TRUE(end.bytes.empty());
+  EXPECT_EQ(end.next_offset, 10);
+  EXPECT_EQ(s->read_shared(11, 1000).status.code, Errc::OffsetOutOfRange);
+}
+
+// A batch larger than the read asked for is read whole (a second, longer direct read), and a
+// read whose range ends at an unaligned end of file returns what is there.
+TEST(Journal, ReadSharedReadsALargeFirstBatchWhole) {
   TempDir dir;
   auto engine = open_engine(dir.path());
   auto s = engine->get_or_create(sid());
-  for (int i = 0; i < 10; ++i) append_values(*s, 1);
-  const size_t b = one_record_batch_size();
-  std::optional<FileRange> fr = s->file_range(2, 3 * b + b / 2);
-  ASSERT_TRUE(fr);
-  EXPECT_EQ(fr->position, 2 * b);
-  EXPECT_EQ(fr->length, 3 * b);
-  EXPECT_EQ(fr->next_offset, 5);
-  std::optional<FileRange> end = s->file_range(10, 1000);
-  ASSERT_TRUE(end);
-  EXPECT_EQ(end->length, 0u);
-  EXPECT_EQ(end->next_offset, 10);
-  EXPECT_FALSE(s->file_range(11, 1000));
+  const std::string big(20000, 'x');
+  std::vector<AppendRecord> recs(3);
+  for (auto& rec : recs) rec.value = big;
+  ASSERT_TRUE(s->append_sync(recs).status.ok());
+  append_values(*s, 1);
+  SharedReadResult r = s->read_shared(0, 100);
+  ASSERT_TRUE(r.status.ok()) << r.status.message;
+  EXPECT_EQ(r.next_offset, 3);
+  EXPECT_EQ(bytes_of(r), s->read(0, 100).bytes);
+  EXPECT_GT(r.bytes.size(), 60000u);
+  SharedReadResult rest = s->read_shared(3, 1 << 20);
+  EXPECT_EQ(rest.next_offset, 4);
+  EXPECT_EQ(bytes_of(rest), s->read(3, 1 << 20).bytes);
+}
+
+// Where the file system refuses O_DIRECT (tmpfs before Linux 6.6), and with
+// storage.direct_io off, the stream reads buffered, with the same answers.
+TEST(Journal, ReadSharedReadsBufferedWhereODirectIsRefusedOrOff) {
+  for (bool refused : {true, false}) {
+    TempDir dir;
+    StreamConfig cfg = small_config();
+    cfg.direct_io = refused;
+    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+    auto s = engine->get_or_create(sid(), &cfg);
+    for (int i = 0; i < 5; ++i) append_values(*s, 2);
+    journal::refuse_direct_reads_for_test(refused);
+    const uint64_t direct_before = direct_reads_total();
+    SharedReadResult r = s->read_shared(3, 1 << 20);
+    SharedReadResult again = s->read_shared(5, 1 << 20);
+    journal::refuse_direct_reads_for_test(false);
+    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    EXPECT_EQ(bytes_of(r), s->read(3, 1 << 20).bytes);
+    EXPECT_EQ(r.next_offset, 10);
+    EXPECT_EQ(bytes_of(again), s->read(5, 1 << 20).bytes);
+    EXPECT_EQ(direct_reads_total(), direct_before) << refused;
+    // Refused once, the stream does not try again.
+    EXPECT_EQ(bytes_of(s->read_shared(0, 1 << 20)), s->read(0, 1 << 20).bytes);
+    EXPECT_EQ(direct_reads_total(), direct_before) << refused;
+  }
 }
 
 TEST(Journal, RetentionDeletesWholeSegmentsNeverTheActiveOne) {
@@ -245,7 +315,8 @@ TEST(Journal, BackendChosenPerNamespace) {
   auto dur = engine->get_or_create(StreamId{"mqtt", "x", 0});
   EXPECT_EQ(dynamic_cast<JournalStream*>(mem.get()), nullptr);
   EXPECT_NE(dynamic_cast<JournalStream*>(dur.get()), nullptr);
-  EXPECT_FALSE(mem->file_range(0, 100).has_value());
+  append_values(*mem, 2);
+  EXPECT_EQ(bytes_of(mem->read_shared(0, 100)), mem->read(0, 100).bytes);
   EXPECT_FALSE(fs::exists(dir.path() + "/journal/mqtt-transient"));
   EXPECT_EQ(parse_backend("memory"), Backend::Memory);
   EXPECT_EQ(parse_backend("journal"), Backend::Journal);
