@@ -7,6 +7,7 @@
 #include "metrics/registry.h"
 #include "protocol/mqtt/persistence/mqtt_store.h"
 #include "storage/journal/direct_reader.h"
+#include "storage/journal/journal_stream.h"
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
 
@@ -42,6 +43,10 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
       "unimq_storage_direct_reads_total",
       "Journal file reads done with O_DIRECT into the buffer an answer is sent from", {},
       [] { return double(storage::journal::direct_reads_total()); });
+  metrics::global_registry().counter_fn(
+      "unimq_storage_read_aheads_total",
+      "Journal ranges read ahead of a reader behind the tail (taken by its next read)", {},
+      [] { return double(storage::journal::read_aheads_total()); });
 
   auto kv_backend = storage::parse_kv_backend(c.kv_backend).value_or(storage::KvBackend::RocksDb);
   st = storage::open_kv_store(kv_backend, config.server.data_dir + "/meta", stack->kv);

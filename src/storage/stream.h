@@ -81,6 +81,14 @@ class Stream {
   // with O_DIRECT straight into the buffer sent from (journal/direct_reader.h), stopping at
   // the end of a segment. The default moves read()'s bytes into a shared buffer.
   virtual SharedReadResult read_shared(int64_t offset, size_t max_bytes) const;
+  // Hint after a read_shared() from the files: the reader will ask for `offset` next. The
+  // journal reads that range now (O_DIRECT, one reader per stream, 64 MiB in all), while the
+  // answer before it travels; read_shared() of that offset then takes it (or waits for it).
+  // From a thread that may block. The default does nothing.
+  virtual void read_ahead(int64_t offset, size_t max_bytes) const {
+    (void)offset;
+    (void)max_bytes;
+  }
   // A ReadResult as a SharedReadResult (its bytes moved into the owner).
   static SharedReadResult shared(ReadResult r);
 

@@ -41,7 +41,11 @@ JournalStream::JournalStream(std::string dir, StreamId id, const StreamConfig& c
       config_(normalize(config)),
       tail_(std::move(tail_budget)) {}
 
-JournalStream::~JournalStream() { close(); }
+JournalStream::~JournalStream() {
+  close();
+  std::lock_guard lock(ra_mu_);  // a read-ahead that finished after close()
+  drop_read_ahead_locked();
+}
 
 Status JournalStream::open(const std::string& dir, const StreamId& id, const StreamConfig& config,
                            std::shared_ptr<WriterPool> writers,
@@ -496,6 +500,10 @@ void JournalStream::close() {
     std::lock_guard w(write_mu_);
     finish_seals();
     tail_.clear();
+    {
+      std::lock_guard ra(ra_mu_);
+      drop_read_ahead_locked();
+    }
     std::shared_lock lock(segs_mu_);
     if (!segments_.empty()) segments_.back()->trim_padding();
   }

@@ -27,6 +27,9 @@
 
 namespace unimq::storage::journal {
 
+// Read-aheads stored by all journal streams (metrics).
+uint64_t read_aheads_total();
+
 class JournalStream : public Stream, public std::enable_shared_from_this<JournalStream> {
  public:
   // Opens (recovering) or creates the stream in dir.
@@ -45,6 +48,7 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   ReadResult read(int64_t offset, size_t max_bytes) const override;
   std::optional<ReadResult> read_cached(int64_t offset, size_t max_bytes) const override;
   SharedReadResult read_shared(int64_t offset, size_t max_bytes) const override;
+  void read_ahead(int64_t offset, size_t max_bytes) const override;
   int64_t earliest_offset() const override;
   int64_t latest_offset() const override;
   std::optional<int64_t> offset_for_timestamp(int64_t ts_ms) const override;
@@ -69,6 +73,8 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   std::vector<int64_t> segment_bases() const;
   // The recently written batches kept for readers at the tail (tail_cache.h).
   const TailCache& tail_cache() const { return tail_; }
+  // Read-aheads stored (tests).
+  uint64_t read_ahead_count() const { return ra_reads_.load(); }
   // The next group write fails with err after a partial write (tests: ENOSPC).
   void inject_write_error(int err) { inject_errno_.store(err); }
 
@@ -101,6 +107,13 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
                       const std::vector<std::pair<size_t, size_t>>& chunk_items,
                       const std::vector<Pending>& items, const std::vector<AppendResult>& results);
   int64_t earliest_locked() const;
+  // read_shared from the files with O_DIRECT, one segment (cut_mu_ held shared); false when
+  // the file system refuses O_DIRECT (r untouched).
+  bool read_files_direct(int64_t offset, size_t max_bytes, int64_t latest,
+                         SharedReadResult& r) const;
+  // The read-ahead's batches from `offset` within max_bytes, if it holds them.
+  bool take_read_ahead(int64_t offset, size_t max_bytes, SharedReadResult& r) const;
+  void drop_read_ahead_locked() const;  // ra_mu_ held
   StreamConfig config_snapshot() const;
   void persist_log_start(int64_t offset);
   // After a group write: page-cache recycling of the active segment; sealed segments'
@@ -158,6 +171,18 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   std::atomic<bool> open_{true};
   // The file system refused an O_DIRECT read: read_shared() reads buffered from now on.
   mutable std::atomic<bool> direct_reads_refused_{false};
+  // One reader's next range, read from the files while its last answer travels
+  // (read_ahead()); taken by the read_shared() that asks for it.
+  struct ReadAhead {
+    int64_t offset = -1;   // r starts here; -1: empty
+    int64_t loading = -1;  // a read_ahead() of this offset is under way
+    int64_t at_ms = 0;     // when it was read (wall clock)
+    SharedReadResult r;
+  };
+  mutable std::mutex ra_mu_;
+  mutable std::condition_variable ra_cv_;
+  mutable ReadAhead ra_;
+  mutable std::atomic<uint64_t> ra_reads_{0};
 
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<int64_t> last_flush_ms_{0};

@@ -122,17 +122,20 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
   return r;
 }
 
-SharedReadResult JournalStream::read_shared(int64_t offset, size_t max_bytes) const {
-  if (auto cached = read_cached(offset, max_bytes)) return shared(std::move(*cached));
-  if (!config_snapshot().direct_io || direct_reads_refused_.load(std::memory_order_relaxed)) {
-    return shared(read(offset, max_bytes));
-  }
-  ReadResult head;
-  int64_t latest;
-  if (!begin_read(offset, head, latest)) return shared(std::move(head));
-  SharedReadResult r = shared(std::move(head));
+namespace {
+// Read-ahead buffers of all streams together (readers far behind the tail).
+constexpr size_t kReadAheadBytes = 64u << 20;
+// The engine's retention pass (every retention_check_ms) drops read-aheads older than this.
+constexpr int64_t kReadAheadExpiryMs = 10'000;
+std::atomic<size_t> g_read_ahead_bytes{0};
+std::atomic<uint64_t> g_read_aheads{0};
+}  // namespace
+
+uint64_t read_aheads_total() { return g_read_aheads.load(std::memory_order_relaxed); }
+
+bool JournalStream::read_files_direct(int64_t offset, size_t max_bytes, int64_t latest,
+                                      SharedReadResult& r) const {
   int64_t prev_base = INT64_MIN;
-  std::shared_lock cut(cut_mu_);
   // One segment's batches (as Kafka's FileRecords slice): the reader asks again for the rest.
   while (offset < latest) {
     std::shared_ptr<Segment> seg = segment_after(offset, prev_base);
@@ -149,8 +152,7 @@ SharedReadResult JournalStream::read_shared(int64_t offset, size_t max_bytes) co
         spdlog::warn("stream {}: the file system refuses O_DIRECT reads; reading buffered",
                      id_.to_string());
       }
-      cut.unlock();
-      return shared(read(offset, max_bytes));
+      return false;
     }
     if (!st.ok()) {
       r.status = st;
@@ -161,7 +163,100 @@ SharedReadResult JournalStream::read_shared(int64_t offset, size_t max_bytes) co
     }
     break;
   }
-  return r;
+  return true;
+}
+
+void JournalStream::drop_read_ahead_locked() const {
+  g_read_ahead_bytes.fetch_sub(ra_.r.bytes.size());
+  ra_.r = SharedReadResult{};
+  ra_.offset = -1;
+}
+
+bool JournalStream::take_read_ahead(int64_t offset, size_t max_bytes, SharedReadResult& r) const {
+  std::unique_lock lock(ra_mu_);
+  // The read ahead of this very offset is under way: it answers sooner than a read of our own.
+  ra_cv_.wait(lock, [&] { return ra_.loading != offset; });
+  if (ra_.offset != offset || ra_.r.bytes.empty()) return false;
+  // Whole batches within max_bytes (at least one); the rest stays for the next read.
+  std::span<const uint8_t> all = ra_.r.bytes;
+  size_t used = 0;
+  int64_t next = offset;
+  BatchHeader h;
+  while (used + kBatchHeaderSize <= all.size() && parse_batch_header(all.subspan(used), h).ok() &&
+         used + h.total_size() <= all.size() && (used == 0 || used + h.total_size() <= max_bytes)) {
+    used += h.total_size();
+    next = h.last_offset() + 1;
+  }
+  if (used == 0) {
+    drop_read_ahead_locked();
+    return false;
+  }
+  r.bytes = all.first(used);
+  r.owner = ra_.r.owner;
+  r.next_offset = next;
+  if (used == all.size()) {
+    drop_read_ahead_locked();
+  } else {
+    g_read_ahead_bytes.fetch_sub(used);
+    ra_.r.bytes = all.subspan(used);
+    ra_.offset = next;
+  }
+  return true;
+}
+
+SharedReadResult JournalStream::read_shared(int64_t offset, size_t max_bytes) const {
+  if (auto cached = read_cached(offset, max_bytes)) return shared(std::move(*cached));
+  if (!config_snapshot().direct_io || direct_reads_refused_.load(std::memory_order_relaxed)) {
+    return shared(read(offset, max_bytes));
+  }
+  ReadResult head;
+  int64_t latest;
+  if (!begin_read(offset, head, latest)) return shared(std::move(head));
+  SharedReadResult r = shared(std::move(head));
+  if (take_read_ahead(offset, max_bytes, r)) return r;
+  std::shared_lock cut(cut_mu_);
+  if (read_files_direct(offset, max_bytes, latest, r)) return r;
+  cut.unlock();
+  return shared(read(offset, max_bytes));
+}
+
+void JournalStream::read_ahead(int64_t offset, size_t max_bytes) const {
+  if (!open_.load() || !config_snapshot().direct_io ||
+      direct_reads_refused_.load(std::memory_order_relaxed) || tail_.holds(offset)) {
+    return;
+  }
+  const int64_t latest = next_offset_.load(std::memory_order_acquire);
+  if (offset >= latest || offset < earliest_offset()) return;
+  // Reserve the bytes first: at most kReadAheadBytes in all streams' buffers.
+  if (g_read_ahead_bytes.fetch_add(max_bytes) + max_bytes > kReadAheadBytes) {
+    g_read_ahead_bytes.fetch_sub(max_bytes);
+    return;
+  }
+  {
+    std::lock_guard lock(ra_mu_);
+    if (ra_.loading >= 0 || ra_.offset == offset) {
+      g_read_ahead_bytes.fetch_sub(max_bytes);
+      return;
+    }
+    drop_read_ahead_locked();  // the reader moved elsewhere
+    ra_.loading = offset;
+  }
+  SharedReadResult r;
+  // Stored under the cut lock: a truncation after it drops the buffer.
+  std::shared_lock cut(cut_mu_);
+  const bool direct = read_files_direct(offset, max_bytes, latest, r);
+  std::lock_guard lock(ra_mu_);
+  g_read_ahead_bytes.fetch_sub(max_bytes);
+  ra_.loading = -1;
+  if (direct && r.status.ok() && !r.bytes.empty()) {
+    g_read_ahead_bytes.fetch_add(r.bytes.size());
+    ra_.r = std::move(r);
+    ra_.offset = offset;
+    ra_.at_ms = wall_ms();
+    ra_reads_.fetch_add(1, std::memory_order_relaxed);
+    g_read_aheads.fetch_add(1, std::memory_order_relaxed);
+  }
+  ra_cv_.notify_all();
 }
 
 std::optional<int64_t> JournalStream::offset_for_timestamp(int64_t ts_ms) const {
@@ -213,6 +308,10 @@ Status JournalStream::truncate(int64_t offset) {
     finish_seals();  // a segment cut back to active must not be sealed later
     tail_.clear();   // the offsets cut off may be written again with other batches
     std::unique_lock cut(cut_mu_);
+    {
+      std::lock_guard ra(ra_mu_);
+      drop_read_ahead_locked();
+    }
     std::unique_lock lock(segs_mu_);
     if (offset >= next_offset_.load()) return Status::Ok();
     // Sealed segments kept cached for tail readers: no longer at the tail. Reads drop
@@ -275,6 +374,11 @@ Status JournalStream::delete_before(int64_t offset) {
 
 void JournalStream::enforce_retention(int64_t now_ms) {
   if (!open_.load()) return;
+  {
+    // A read-ahead nobody came for (the consumer stopped): give its share of the budget back.
+    std::lock_guard lock(ra_mu_);
+    if (ra_.offset >= 0 && now_ms - ra_.at_ms > kReadAheadExpiryMs) drop_read_ahead_locked();
+  }
   const StreamConfig cfg = config_snapshot();
   if (cfg.retention_ms < 0 && cfg.retention_bytes < 0) return;
   std::vector<std::shared_ptr<Segment>> victims;

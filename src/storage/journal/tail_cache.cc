@@ -109,6 +109,11 @@ bool TailCache::read(int64_t offset, size_t max_bytes, int64_t latest, ReadResul
   return true;
 }
 
+bool TailCache::holds(int64_t offset) const {
+  std::lock_guard lock(mu_);
+  return !runs_.empty() && offset >= runs_.front().first_offset && offset < runs_.back().end_offset;
+}
+
 void TailCache::clear() {
   std::lock_guard lock(mu_);
   free_ring();

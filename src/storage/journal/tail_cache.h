@@ -55,6 +55,8 @@ class TailCache {
   // continues from the files). Every call counts as reader interest.
   bool read(int64_t offset, size_t max_bytes, int64_t latest, ReadResult& r, bool& more,
             int64_t now_ms) const;
+  // Whether `offset` is cached (no reader interest counted).
+  bool holds(int64_t offset) const;
   // Drops everything and frees the ring (truncation rewrites offsets; close).
   void clear();
 

@@ -2,7 +2,8 @@
 tail cache), a consumer behind it from the partition's files on a reader thread, off the event
 loop, with O_DIRECT straight into the buffer the answer is sent from. Both must return exactly
 what was produced; the broker counts the fetches that went to the files in
-unimq_kafka_fetch_disk_reads_total and the direct reads in unimq_storage_direct_reads_total."""
+unimq_kafka_fetch_disk_reads_total, the direct reads in unimq_storage_direct_reads_total and
+the ranges read ahead of such a consumer in unimq_storage_read_aheads_total."""
 from __future__ import annotations
 
 import re
@@ -33,6 +34,7 @@ def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
     kafka.restart()  # nothing in memory any more: every fetch goes to the files
     before = disk_reads(kafka)
     direct_before = metric(kafka, "unimq_storage_direct_reads_total")
+    ahead_before = metric(kafka, "unimq_storage_read_aheads_total")
     # Small fetches: many round trips through the reader threads, across both partitions.
     got = consume_topic(kafka.bootstrap, topic, len(records), timeout=30,
                         fetch_max_bytes=64 * 1024, message_max_bytes=32 * 1024,
@@ -40,6 +42,8 @@ def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
     assert disk_reads(kafka) - before >= 10
     # Each of them read its partition's file with O_DIRECT (ext4 and tmpfs allow it).
     assert metric(kafka, "unimq_storage_direct_reads_total") - direct_before >= 10
+    # ... and had the next range read ahead while its answer travelled.
+    assert metric(kafka, "unimq_storage_read_aheads_total") - ahead_before >= 5
     by_part = {0: [], 1: []}
     for m in got:
         by_part[m.partition()].append(m)
@@ -47,6 +51,38 @@ def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
         assert [m.offset() for m in msgs] == list(range(len(msgs)))
         assert [m.value() for m in msgs] == [r["value"] for r in records if r["partition"] == p]
         assert [m.key() for m in msgs] == [r["key"] for r in records if r["partition"] == p]
+
+
+def test_two_consumers_behind_the_tail_at_different_offsets(kafka, topic_name):
+    """Two readers of one partition's files, one started half-way: each read-ahead meant for
+    one of them is not served to the other; both get every record, in order."""
+    from confluent_kafka import TopicPartition
+    topic = create_topic(kafka.bootstrap, topic_name())
+    records = [{"value": (b"%06d" % i) * 100} for i in range(3000)]
+    produce_all(producer(kafka.bootstrap, batch_size=4096), topic, records)
+    kafka.restart()
+    small = dict(fetch_max_bytes=32 * 1024, message_max_bytes=16 * 1024,
+                 max_partition_fetch_bytes=8 * 1024)
+    starts = (0, 1500)
+    cs = [consumer(kafka.bootstrap, **small) for _ in starts]
+    try:
+        for c, start in zip(cs, starts):
+            c.assign([TopicPartition(topic, 0, start)])
+        got = {start: [] for start in starts}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(
+                len(got[s]) < len(records) - s for s in starts):
+            for c, start in zip(cs, starts):
+                if len(got[start]) < len(records) - start:
+                    for m in c.consume(num_messages=200, timeout=0.05):
+                        assert not m.error(), m.error()
+                        got[start].append(m)
+        for start in starts:
+            assert [m.offset() for m in got[start]] == list(range(start, len(records)))
+            assert [m.value() for m in got[start]] == [r["value"] for r in records[start:]]
+    finally:
+        for c in cs:
+            c.close()
 
 
 def test_consumer_at_the_tail_is_answered_from_memory(kafka, topic_name):

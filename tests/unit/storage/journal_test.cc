@@ -157,6 +157,58 @@ TEST(Journal, ReadSharedReadsFilesDirectWholeBatchesFromOneSegment) {
   EXPECT_EQ(s->read_shared(11, 1000).status.code, Errc::OffsetOutOfRange);
 }
 
+// A reader behind the tail gets its next range read ahead (read_ahead()), and its next
+// read_shared() takes it, whole or in part, with the same bytes as read().
+TEST(Journal, ReadAheadIsTakenByTheNextReadWholeOrInPart) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (int i = 0; i < 20; ++i) append_values(*s, 1);
+  const size_t b = one_record_batch_size();
+  SharedReadResult first = s->read_shared(0, 4 * b);
+  ASSERT_EQ(first.next_offset, 4);
+
+  s->read_ahead(4, 8 * b);
+  ASSERT_EQ(js(s).read_ahead_count(), 1u);
+  const uint64_t direct_before = direct_reads_total();
+  SharedReadResult part = s->read_shared(4, 3 * b);  // part of it
+  EXPECT_EQ(part.next_offset, 7);
+  EXPECT_EQ(bytes_of(part), s->read(4, 3 * b).bytes);
+  SharedReadResult rest = s->read_shared(7, 100 * b);  // the rest, not more
+  EXPECT_EQ(rest.next_offset, 12);
+  EXPECT_EQ(bytes_of(rest), s->read(7, 5 * b).bytes);
+  EXPECT_EQ(direct_reads_total(), direct_before);        // both from the read-ahead
+  SharedReadResult after = s->read_shared(12, 100 * b);  // from the files again
+  EXPECT_EQ(after.next_offset, 20);
+  EXPECT_EQ(direct_reads_total(), direct_before + 1);
+
+  // A read-ahead of another offset is not used, and none is read at the end of the log.
+  s->read_ahead(15, 2 * b);
+  EXPECT_EQ(bytes_of(s->read_shared(14, 2 * b)), s->read(14, 2 * b).bytes);
+  EXPECT_EQ(js(s).read_ahead_count(), 2u);
+  s->read_ahead(20, 2 * b);
+  EXPECT_EQ(js(s).read_ahead_count(), 2u);
+}
+
+// A truncation drops the read-ahead: the offsets it held are written again with other bytes.
+TEST(Journal, TruncateDropsTheReadAhead) {
+  TempDir dir;
+  auto engine = open_engine(dir.path());
+  auto s = engine->get_or_create(sid());
+  for (int i = 0; i < 10; ++i) append_values(*s, 1, 0, "old");
+  s->read_ahead(5, 1 << 20);
+  ASSERT_EQ(js(s).read_ahead_count(), 1u);
+  ASSERT_TRUE(s->truncate(5).ok());
+  for (int i = 0; i < 5; ++i) append_values(*s, 1, 0, "new");
+  SharedReadResult r = s->read_shared(5, 1 << 20);
+  ASSERT_TRUE(r.status.ok()) << r.status.message;
+  EXPECT_EQ(bytes_of(r), s->read(5, 1 << 20).bytes);
+  std::vector<Record> recs;
+  ASSERT_TRUE(s->read_records(5, 1 << 20, recs).ok());
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs[0].value, "new0");
+}
+
 // A batch larger than the read asked for is read whole (a second, longer direct read), and a
 // read whose range ends at an unaligned end of file returns what is there.
 TEST(Journal, ReadSharedReadsALargeFirstBatchWhole) {

@@ -60,7 +60,10 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     std::weak_ptr<FetchOp> weak = self_;
     net::EventLoop* loop = &respond_.loop();
     broker_.fetch_readers().submit([weak, loop] {
-      if (auto op = weak.lock()) op->collect(true);  // never the last reference: self_ is set
+      if (auto op = weak.lock()) {
+        op->collect(true);  // never the last reference: self_ is set
+        op->start_read_aheads();
+      }
       loop->post([weak] {
         if (auto op = weak.lock()) {
           op->reading_ = false;
@@ -102,6 +105,9 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
         const size_t max = size_t(std::min<int64_t>(budget_, p.partition_max_bytes));
         if (disk) {
           r = s.read_shared(p.fetch_offset, max);
+          // Behind the tail: the consumer's next fetch starts where this one ends.
+          if (r.status.ok() && !r.bytes.empty() && r.next_offset < r.high_watermark)
+            ahead_.push_back({log, r.next_offset, max});
         } else if (auto cached = s.read_cached(p.fetch_offset, max)) {
           r = storage::Stream::shared(std::move(*cached));
         } else {
@@ -141,6 +147,17 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     broker_.metrics().fetched_bytes->inc(r.bytes.size());
     broker_.metrics().fetched_batches->inc();
     return true;
+  }
+
+  // On a reader thread, after collect(true): the partitions' next ranges are read from the
+  // files on the pool's other thread while this answer travels (Stream::read_ahead), the
+  // way the kernel reads ahead for a buffered reader.
+  void start_read_aheads() {
+    for (auto& a : ahead_) {
+      broker_.fetch_readers().submit(
+          [a = std::move(a)] { a.log->stream().read_ahead(a.offset, a.max); });
+    }
+    ahead_.clear();
   }
 
   // On the loop, with resp_ complete.
@@ -211,6 +228,12 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
   int64_t budget_ = 0, total_ = 0;
   bool error_ = false;
   std::vector<Watched> watched_;  // partitions to wait on
+  struct Ahead {
+    std::shared_ptr<PartitionLog> log;
+    int64_t offset = 0;
+    size_t max = 0;
+  };
+  std::vector<Ahead> ahead_;  // read from the files: where the next fetches start
   std::vector<std::pair<std::shared_ptr<PartitionLog>, uint64_t>> waits_;
   std::unique_ptr<net::Timer> timer_;
   std::shared_ptr<FetchOp> self_;  // keeps the op alive while it waits
