@@ -18,6 +18,7 @@
 #include "protocol/kafka/codec/generated/fetch.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
+#include "protocol/kafka/session/kafka_session.h"
 
 namespace unimq::kafka {
 
@@ -28,13 +29,24 @@ using PartResp = Resp::FetchableTopicResponse::PartitionData;
 
 // One fetch request until it is answered. Owned by the handler's call, then by its own self_
 // while it waits or reads (the timer, the waiters and the reader hold weak references); self_
-// is only dropped on the loop, so the op (and its timer) is destroyed there.
-class FetchOp : public std::enable_shared_from_this<FetchOp> {
+// is only dropped on the loop, so the op (and its timer) is destroyed there. The session
+// cancels it if the connection closes first (WaitingRequest).
+class FetchOp : public WaitingRequest, public std::enable_shared_from_this<FetchOp> {
  public:
   FetchOp(KafkaBroker& broker, Responder respond, codec::FetchRequest req)
       : broker_(broker), respond_(std::move(respond)), req_(std::move(req)) {}
 
   void start() { attempt(false); }
+
+  // The connection closed while the op waited or read: no answer; it goes now (or, if a
+  // reader thread is on it, when that read is done) instead of at its deadline.
+  void cancel() override {
+    if (done_) return;
+    done_ = true;
+    drop_waiters();
+    if (timer_) timer_->cancel();
+    auto keep = std::move(self_);  // destroyed on return unless a reader holds it
+  }
 
  private:
   // A partition to wait on, with the high watermark its answer was built from.
@@ -56,7 +68,7 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     reading_ = true;
     final_ = final;
     broker_.metrics().fetch_disk_reads->inc();
-    self_ = shared_from_this();
+    keep_alive();
     std::weak_ptr<FetchOp> weak = self_;
     net::EventLoop* loop = &respond_.loop();
     broker_.fetch_readers().submit([weak, loop] {
@@ -160,8 +172,18 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     ahead_.clear();
   }
 
+  // While the op waits or reads, it owns itself (self_), and the session may cancel it.
+  void keep_alive() {
+    self_ = shared_from_this();
+    if (!cancellable_) {
+      cancellable_ = true;
+      respond_.cancel_on_close(weak_from_this());
+    }
+  }
+
   // On the loop, with resp_ complete.
   void finish(bool final) {
+    if (done_) return;  // cancelled while a reader thread built the answer
     if (final || error_ || total_ >= std::max(1, req_.min_bytes) || req_.max_wait_ms <= 0 ||
         watched_.empty()) {
       done_ = true;
@@ -170,7 +192,7 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
       respond_.send(resp_);
       return;
     }
-    self_ = shared_from_this();
+    keep_alive();
     if (!timer_) {
       timer_ = std::make_unique<net::Timer>(respond_.loop());
       std::weak_ptr<FetchOp> weak = self_;
@@ -240,6 +262,7 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
   bool reading_ = false;           // a reader thread owns resp_ and the cursor
   bool final_ = false;             // the answer being read goes out whatever its size
   bool done_ = false;
+  bool cancellable_ = false;  // registered with the session (cancel_on_close)
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ namespace unimq::kafka {
 
 class KafkaBroker;
 class KafkaSession;
+class WaitingRequest;
 
 // Completes one request. Cheap to copy; must be used on the connection's loop; answering
 // after the connection closed is a no-op. Exactly one of send()/none() per request.
@@ -49,6 +50,8 @@ class Responder {
   int16_t version() const;
   net::EventLoop& loop() const;
   bool open() const;
+  // The request waits on its own: cancel it if the connection closes first.
+  void cancel_on_close(std::weak_ptr<WaitingRequest> w) const;
 
  private:
   void begin(codec::Writer& w) const;  // size placeholder + response header

@@ -92,7 +92,22 @@ void KafkaSession::close(const char* why) {
   conn_->close();
 }
 
-void KafkaSession::on_closed() { conn_ = nullptr; }
+void KafkaSession::add_waiting(std::weak_ptr<WaitingRequest> w) {
+  if (!conn_) {  // already closed
+    if (auto r = w.lock()) r->cancel();
+    return;
+  }
+  // Most requests are answered long before the next one comes: forget them now and then.
+  if (waiting_.size() >= 32) std::erase_if(waiting_, [](const auto& x) { return x.expired(); });
+  waiting_.push_back(std::move(w));
+}
+
+void KafkaSession::on_closed() {
+  conn_ = nullptr;
+  auto waiting = std::move(waiting_);
+  for (auto& w : waiting)
+    if (auto r = w.lock()) r->cancel();
+}
 
 // ---- Responder (declared in handlers/handler.h)
 
@@ -113,6 +128,9 @@ void Responder::close(const char* why) const { session_->close(why); }
 int16_t Responder::version() const { return session_->slot_version(seq_); }
 net::EventLoop& Responder::loop() const { return session_->loop(); }
 bool Responder::open() const { return session_->connection() != nullptr; }
+void Responder::cancel_on_close(std::weak_ptr<WaitingRequest> w) const {
+  session_->add_waiting(std::move(w));
+}
 
 void RequestContext::malformed() {
   spdlog::warn("kafka: malformed {} v{} request from {} (correlation id {})",

@@ -19,6 +19,15 @@ namespace unimq::kafka {
 
 class KafkaBroker;
 
+// A request that waits on its own and keeps itself alive meanwhile (a long-polling Fetch):
+// the session cancels it when the connection closes. Otherwise it would live on until its
+// deadline, and at shutdown, when the loops stop first, never be freed.
+class WaitingRequest {
+ public:
+  virtual ~WaitingRequest() = default;
+  virtual void cancel() = 0;  // on the session's loop
+};
+
 class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
  public:
   // Requests read ahead of their answers before reading pauses (bounded queue).
@@ -46,6 +55,9 @@ class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
   void complete(uint64_t seq, codec::Writer&& out, bool has_output);
   size_t pending() const { return slots_.size(); }
 
+  // Cancelled (if still alive) when the connection closes.
+  void add_waiting(std::weak_ptr<WaitingRequest> w);
+
   void close(const char* why);
   void on_closed();
   void on_drain();
@@ -69,6 +81,7 @@ class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
   std::string local_host_;
   std::string peer_;
   std::deque<Slot> slots_;
+  std::vector<std::weak_ptr<WaitingRequest>> waiting_;
   uint64_t first_seq_ = 0;  // sequence number of slots_.front()
   bool paused_ = false;
 };
