@@ -64,6 +64,10 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
   metrics_.fetch_disk_reads =
       &reg.counter("unimq_kafka_fetch_disk_reads_total",
                    "Fetches that read partition files on a reader thread (behind the cached tail)");
+  metrics_.fetch_purgatory =
+      &reg.gauge("unimq_kafka_fetch_purgatory_size",
+                 "Fetches waiting for data (long poll) or for a reader thread, as Kafka's "
+                 "DelayedOperationPurgatory size for Fetch");
 }
 
 KafkaBroker::~KafkaBroker() = default;

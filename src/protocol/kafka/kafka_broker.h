@@ -60,6 +60,7 @@ struct KafkaMetrics {
   metrics::Counter* fetched_bytes = nullptr;
   metrics::Counter* fetched_batches = nullptr;
   metrics::Counter* fetch_disk_reads = nullptr;
+  metrics::Gauge* fetch_purgatory = nullptr;  // fetches waiting for data or a reader thread
 };
 
 class KafkaBroker {

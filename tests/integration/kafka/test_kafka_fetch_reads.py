@@ -171,3 +171,26 @@ def test_shutdown_while_a_consumer_reads_the_files_is_clean(kafka, topic_name):
         assert time.monotonic() - started < 5
     finally:
         c.close()
+
+
+def test_a_long_poll_ends_with_its_connection(kafka, topic_name):
+    """A fetch long-polling an empty partition waits in the purgatory; when its consumer
+    disconnects it is dropped at once, not at its 20 s deadline."""
+    from kafka import KafkaConsumer, TopicPartition
+    topic = create_topic(kafka.bootstrap, topic_name())
+
+    def purgatory():
+        return metric(kafka, "unimq_kafka_fetch_purgatory_size")
+
+    assert purgatory() == 0
+    c = KafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False,
+                      fetch_max_wait_ms=20000, request_timeout_ms=40000)
+    try:
+        c.assign([TopicPartition(topic, 0)])
+        deadline = time.monotonic() + 15
+        while purgatory() < 1 and time.monotonic() < deadline:
+            c.poll(timeout_ms=100)
+        assert purgatory() >= 1, "the consumer's fetch never waited"
+    finally:
+        c.close()
+    wait_until(lambda: purgatory() == 0, 3)

@@ -45,7 +45,7 @@ class FetchOp : public WaitingRequest, public std::enable_shared_from_this<Fetch
     done_ = true;
     drop_waiters();
     if (timer_) timer_->cancel();
-    auto keep = std::move(self_);  // destroyed on return unless a reader holds it
+    auto keep = release_self();  // destroyed on return unless a reader holds it
   }
 
  private:
@@ -174,11 +174,17 @@ class FetchOp : public WaitingRequest, public std::enable_shared_from_this<Fetch
 
   // While the op waits or reads, it owns itself (self_), and the session may cancel it.
   void keep_alive() {
+    if (!self_) broker_.metrics().fetch_purgatory->add(1);
     self_ = shared_from_this();
     if (!cancellable_) {
       cancellable_ = true;
       respond_.cancel_on_close(weak_from_this());
     }
+  }
+
+  std::shared_ptr<FetchOp> release_self() {
+    if (self_) broker_.metrics().fetch_purgatory->sub(1);
+    return std::move(self_);
   }
 
   // On the loop, with resp_ complete.
@@ -187,7 +193,7 @@ class FetchOp : public WaitingRequest, public std::enable_shared_from_this<Fetch
     if (final || error_ || total_ >= std::max(1, req_.min_bytes) || req_.max_wait_ms <= 0 ||
         watched_.empty()) {
       done_ = true;
-      auto keep = std::move(self_);  // the op is destroyed when this returns, if nothing else
+      auto keep = release_self();  // the op is destroyed when this returns, if nothing else
       if (timer_) timer_->cancel();
       respond_.send(resp_);
       return;
