@@ -47,6 +47,9 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
       "unimq_storage_read_aheads_total",
       "Journal ranges read ahead of a reader behind the tail (taken by its next read)", {},
       [] { return double(storage::journal::read_aheads_total()); });
+  metrics::global_registry().gauge_fn("unimq_storage_read_ahead_bytes",
+                                      "Bytes read ahead and not taken yet (64 MiB at most)", {},
+                                      [] { return double(storage::journal::read_ahead_bytes()); });
 
   auto kv_backend = storage::parse_kv_backend(c.kv_backend).value_or(storage::KvBackend::RocksDb);
   st = storage::open_kv_store(kv_backend, config.server.data_dir + "/meta", stack->kv);

@@ -27,8 +27,9 @@
 
 namespace unimq::storage::journal {
 
-// Read-aheads stored by all journal streams (metrics).
+// Read-aheads stored by all journal streams, and the bytes their slots hold now (metrics).
 uint64_t read_aheads_total();
+size_t read_ahead_bytes();
 
 class JournalStream : public Stream, public std::enable_shared_from_this<JournalStream> {
  public:

@@ -132,6 +132,7 @@ std::atomic<uint64_t> g_read_aheads{0};
 }  // namespace
 
 uint64_t read_aheads_total() { return g_read_aheads.load(std::memory_order_relaxed); }
+size_t read_ahead_bytes() { return g_read_ahead_bytes.load(std::memory_order_relaxed); }
 
 bool JournalStream::read_files_direct(int64_t offset, size_t max_bytes, int64_t latest,
                                       SharedReadResult& r) const {

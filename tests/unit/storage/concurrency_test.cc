@@ -86,6 +86,7 @@ TEST(Concurrency, EngineRetentionThreadDeletesOldSegments) {
 // Appends race reads, zero-copy ranges, timestamp lookups, retention, delete_before and
 // truncate. Every read must be whole, valid, contiguous batches or a clean error.
 TEST(Concurrency, EveryOperationRacesAppends) {
+  const size_t read_ahead_held = journal::read_ahead_bytes();
   for (Backend backend : {Backend::Journal, Backend::Memory}) {
     TempDir dir;
     auto engine = open_engine(dir.path(), backend);
@@ -162,6 +163,8 @@ TEST(Concurrency, EveryOperationRacesAppends) {
       EXPECT_EQ(all.back().offset + 1, s->latest_offset());
     }
   }
+  // Every read-ahead taken, dropped or freed with its stream: its bytes are given back.
+  EXPECT_EQ(journal::read_ahead_bytes(), read_ahead_held);
 }
 
 }  // namespace

@@ -160,6 +160,7 @@ TEST(Journal, ReadSharedReadsFilesDirectWholeBatchesFromOneSegment) {
 // A reader behind the tail gets its next range read ahead (read_ahead()), and its next
 // read_shared() takes it, whole or in part, with the same bytes as read().
 TEST(Journal, ReadAheadIsTakenByTheNextReadWholeOrInPart) {
+  const size_t held_before = journal::read_ahead_bytes();
   TempDir dir;
   auto engine = open_engine(dir.path());
   auto s = engine->get_or_create(sid());
@@ -188,6 +189,11 @@ TEST(Journal, ReadAheadIsTakenByTheNextReadWholeOrInPart) {
   EXPECT_EQ(js(s).read_ahead_count(), 2u);
   s->read_ahead(20, 2 * b);
   EXPECT_EQ(js(s).read_ahead_count(), 2u);
+  // The unused one (offset 15) is still held; closing the stream gives its bytes back.
+  EXPECT_EQ(journal::read_ahead_bytes(), held_before + 2 * b);
+  s.reset();
+  engine.reset();
+  EXPECT_EQ(journal::read_ahead_bytes(), held_before);
 }
 
 // A truncation drops the read-ahead: the offsets it held are written again with other bytes.
@@ -196,9 +202,12 @@ TEST(Journal, TruncateDropsTheReadAhead) {
   auto engine = open_engine(dir.path());
   auto s = engine->get_or_create(sid());
   for (int i = 0; i < 10; ++i) append_values(*s, 1, 0, "old");
+  const size_t held_before = journal::read_ahead_bytes();
   s->read_ahead(5, 1 << 20);
   ASSERT_EQ(js(s).read_ahead_count(), 1u);
+  ASSERT_GT(journal::read_ahead_bytes(), held_before);
   ASSERT_TRUE(s->truncate(5).ok());
+  EXPECT_EQ(journal::read_ahead_bytes(), held_before);
   for (int i = 0; i < 5; ++i) append_values(*s, 1, 0, "new");
   SharedReadResult r = s->read_shared(5, 1 << 20);
   ASSERT_TRUE(r.status.ok()) << r.status.message;
