@@ -120,3 +120,12 @@ def test_offsets_for_times(kafka, topic_name):
     r = kc.offsets_for_times({KTP(t, 0): base + 7000})
     kc.close()
     assert (r[KTP(t, 0)].offset, r[KTP(t, 0)].timestamp) == (7, base + 7000)
+
+    # After a restart the lookup reads the partition's files (on a reader thread, off the
+    # event loop); the watermarks still answer on the loop.
+    kafka.restart()
+    c = consumer(kafka.bootstrap)
+    got = c.offsets_for_times([TopicPartition(t, 0, base + 2500)], timeout=TIMEOUT)
+    assert got[0].offset == 3
+    assert c.get_watermark_offsets(TopicPartition(t, 0), timeout=TIMEOUT) == (0, 10)
+    c.close()

@@ -1,14 +1,26 @@
 // ListOffsets: -2 earliest, -1 latest, otherwise the first record whose timestamp is at or
 // after the given time (-1 offset when none; compressed batches answer the batch's base).
+// A time lookup reads batch headers and a batch from the partition's files, so a request
+// with one is answered on a fetch reader thread (net/blocking_pool.h), never on the loop.
+#include <memory>
+
+#include "net/blocking_pool.h"
+#include "net/event_loop.h"
 #include "protocol/kafka/codec/generated/list_offsets.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
 
 namespace unimq::kafka {
+namespace {
 
-void handle_list_offsets(RequestContext& ctx) {
-  codec::ListOffsetsRequest req;
-  if (!ctx.decode(req)) return;
+bool looks_up_times(const codec::ListOffsetsRequest& req) {
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions)
+      if (p.timestamp >= 0) return true;
+  return false;
+}
+
+codec::ListOffsetsResponse answer(KafkaBroker& broker, const codec::ListOffsetsRequest& req) {
   codec::ListOffsetsResponse resp;
   for (const auto& t : req.topics) {
     auto& tr = resp.topics.emplace_back();
@@ -16,7 +28,7 @@ void handle_list_offsets(RequestContext& ctx) {
     for (const auto& p : t.partitions) {
       auto& pr = tr.partitions.emplace_back();
       pr.partition_index = p.partition_index;
-      auto log = ctx.broker.partition(t.name, p.partition_index);
+      auto log = broker.partition(t.name, p.partition_index);
       if (!log) {
         pr.error_code = code(ErrorCode::kUnknownTopicOrPartition);
         continue;
@@ -46,7 +58,23 @@ void handle_list_offsets(RequestContext& ctx) {
       }
     }
   }
-  ctx.respond.send(resp);
+  return resp;
+}
+
+}  // namespace
+
+void handle_list_offsets(RequestContext& ctx) {
+  auto req = std::make_shared<codec::ListOffsetsRequest>();
+  if (!ctx.decode(*req)) return;
+  if (!looks_up_times(*req)) {
+    ctx.respond.send(answer(ctx.broker, *req));
+    return;
+  }
+  KafkaBroker& broker = ctx.broker;
+  broker.fetch_readers().submit([&broker, req, respond = ctx.respond] {
+    auto resp = std::make_shared<codec::ListOffsetsResponse>(answer(broker, *req));
+    respond.loop().post([respond, resp] { respond.send(*resp); });
+  });
 }
 
 }  // namespace unimq::kafka
