@@ -109,6 +109,23 @@ Status parse_batch_header(std::span<const uint8_t> b, BatchHeader& h) {
   return Status::Ok();
 }
 
+size_t whole_batches(std::span<const uint8_t> bytes, int64_t end_offset, size_t max_bytes,
+                     int64_t& next_offset) {
+  size_t used = 0;
+  BatchHeader h;
+  while (used + kBatchHeaderSize <= bytes.size() &&
+         parse_batch_header(bytes.subspan(used), h).ok()) {
+    const size_t size = h.total_size();
+    if (used + size > bytes.size() || h.base_offset >= end_offset ||
+        (used > 0 && used + size > max_bytes)) {
+      break;
+    }
+    used += size;
+    next_offset = h.last_offset() + 1;
+  }
+  return used;
+}
+
 Status validate_batch(std::span<const uint8_t> batch, bool check_crc) {
   BatchHeader h;
   Status st = parse_batch_header(batch, h);

@@ -52,6 +52,11 @@ uint32_t crc32c(const uint8_t* data, size_t len, uint32_t crc = 0);
 
 // Parses the fixed header of the batch at the start of bytes (needs kBatchHeaderSize bytes).
 Status parse_batch_header(std::span<const uint8_t> bytes, BatchHeader& out);
+// Length of the whole batches at the start of bytes that begin below end_offset: the first
+// one, then more while the total stays within max_bytes. next_offset is set to the offset
+// after the last batch counted (untouched when none is).
+size_t whole_batches(std::span<const uint8_t> bytes, int64_t end_offset, size_t max_bytes,
+                     int64_t& next_offset);
 // Full validation: header sane, length fits, magic 2, CRC32C matches.
 // check_crc = false skips the CRC32C pass (the caller has just verified it: it is the one
 // costly step).

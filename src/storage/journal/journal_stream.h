@@ -74,8 +74,6 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   std::vector<int64_t> segment_bases() const;
   // The recently written batches kept for readers at the tail (tail_cache.h).
   const TailCache& tail_cache() const { return tail_; }
-  // Read-aheads stored (tests).
-  uint64_t read_ahead_count() const { return ra_reads_.load(); }
   // The next group write fails with err after a partial write (tests: ENOSPC).
   void inject_write_error(int err) { inject_errno_.store(err); }
 
@@ -183,7 +181,6 @@ class JournalStream : public Stream, public std::enable_shared_from_this<Journal
   mutable std::mutex ra_mu_;
   mutable std::condition_variable ra_cv_;
   mutable ReadAhead ra_;
-  mutable std::atomic<uint64_t> ra_reads_{0};
 
   std::atomic<uint64_t> fsync_count_{0};
   std::atomic<int64_t> last_flush_ms_{0};

@@ -180,14 +180,8 @@ bool JournalStream::take_read_ahead(int64_t offset, size_t max_bytes, SharedRead
   if (ra_.offset != offset || ra_.r.bytes.empty()) return false;
   // Whole batches within max_bytes (at least one); the rest stays for the next read.
   std::span<const uint8_t> all = ra_.r.bytes;
-  size_t used = 0;
   int64_t next = offset;
-  BatchHeader h;
-  while (used + kBatchHeaderSize <= all.size() && parse_batch_header(all.subspan(used), h).ok() &&
-         used + h.total_size() <= all.size() && (used == 0 || used + h.total_size() <= max_bytes)) {
-    used += h.total_size();
-    next = h.last_offset() + 1;
-  }
+  const size_t used = whole_batches(all, INT64_MAX, max_bytes, next);
   if (used == 0) {
     drop_read_ahead_locked();
     return false;
@@ -254,7 +248,6 @@ void JournalStream::read_ahead(int64_t offset, size_t max_bytes) const {
     ra_.r = std::move(r);
     ra_.offset = offset;
     ra_.at_ms = wall_ms();
-    ra_reads_.fetch_add(1, std::memory_order_relaxed);
     g_read_aheads.fetch_add(1, std::memory_order_relaxed);
   }
   ra_cv_.notify_all();

@@ -282,14 +282,8 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at
   }
   len = size_t(got);  // shorter if a concurrent truncate cut the file
   cache_.after_read(*fd_, pos, len);
-  // Keep whole batches only.
-  size_t used = 0;
-  while (used + kBatchHeaderSize <= len) {
-    if (!parse_batch_header({out.data() + start + used, kBatchHeaderSize}, h).ok()) break;
-    if (used + h.total_size() > len || h.base_offset >= end_offset) break;
-    used += h.total_size();
-    next_offset = h.last_offset() + 1;
-  }
+  // Keep whole batches only (len is within max_bytes, or the first batch).
+  const size_t used = whole_batches({out.data() + start, len}, end_offset, SIZE_MAX, next_offset);
   out.resize(start + used);
   appended = used;
   if (used == 0) return Status::Error(Errc::CorruptBatch, log_path() + ": unreadable batch");
@@ -318,13 +312,8 @@ Status Segment::read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_
     st = direct_read(*fd_, pos, h.total_size(), dr, unsupported);
     if (!st.ok() || unsupported) return st;
   }
-  size_t used = 0;
-  while (used + kBatchHeaderSize <= dr.bytes.size()) {
-    if (!parse_batch_header(dr.bytes.subspan(used), h).ok()) break;
-    if (used + h.total_size() > dr.bytes.size() || h.base_offset >= end_offset) break;
-    used += h.total_size();
-    next_offset = h.last_offset() + 1;
-  }
+  // dr.bytes is within max_bytes, or the first batch.
+  const size_t used = whole_batches(dr.bytes, end_offset, SIZE_MAX, next_offset);
   if (used == 0) return Status::Error(Errc::CorruptBatch, log_path() + ": unreadable batch");
   out.owner = std::move(dr.owner);
   out.bytes = dr.bytes.first(used);

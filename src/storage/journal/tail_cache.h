@@ -24,9 +24,6 @@ namespace unimq::storage::journal {
 
 // The memory of one engine's rings (storage.tail_cache_bytes, tail_cache_stream_bytes).
 struct TailCacheBudget {
-  static constexpr size_t kDefaultStreamBytes = 16u << 20;
-  static constexpr size_t kDefaultTotalBytes = 128u << 20;
-
   TailCacheBudget(size_t stream, size_t total) : stream_bytes(stream), total_bytes(total) {}
   const size_t stream_bytes;  // one stream's ring; 0 = no caching
   const size_t total_bytes;   // all rings together

@@ -42,6 +42,31 @@ TEST(Crc32c, HardwareMatchesTableAndChains) {
   EXPECT_EQ(whole, part);
 }
 
+// Three batches back to back (offsets 10-11, 12-13, 14-15) and a torn fourth.
+TEST(RecordBatch, WholeBatchesStopsAtTornBatchEndOffsetAndMaxBytes) {
+  std::vector<uint8_t> log;
+  size_t one = 0;
+  for (int64_t base : {10, 12, 14, 16}) {
+    std::vector<uint8_t> b = encode(std::vector<AppendRecord>(2));
+    set_base_offset(b, base);
+    one = b.size();
+    log.insert(log.end(), b.begin(), b.end());
+  }
+  log.resize(log.size() - 1);  // the fourth batch is cut short
+  int64_t next = -1;
+  EXPECT_EQ(whole_batches(log, INT64_MAX, SIZE_MAX, next), 3 * one);
+  EXPECT_EQ(next, 16);
+  EXPECT_EQ(whole_batches(log, 14, SIZE_MAX, next), 2 * one);  // none at or past end_offset
+  EXPECT_EQ(next, 14);
+  EXPECT_EQ(whole_batches(log, INT64_MAX, 2 * one + 1, next), 2 * one);
+  EXPECT_EQ(whole_batches(log, INT64_MAX, 1, next), one);  // the first one whatever max_bytes
+  EXPECT_EQ(next, 12);
+  next = -1;
+  EXPECT_EQ(whole_batches(log, 10, SIZE_MAX, next), 0u);
+  EXPECT_EQ(whole_batches(std::span(log).first(one - 1), INT64_MAX, SIZE_MAX, next), 0u);
+  EXPECT_EQ(next, -1);  // untouched when no batch is counted
+}
+
 TEST(RecordBatch, RoundTripKeysHeadersTimestamps) {
   std::vector<AppendRecord> recs(4);
   recs[0].key = std::nullopt;

@@ -129,7 +129,7 @@ TEST(TailCache, StaysWithinItsBoundUnderAFastWriter) {
     AppendRecord rec;
     rec.value = value;
     ASSERT_TRUE(s->append_sync(std::span<const AppendRecord>(&rec, 1)).status.ok());
-    ASSERT_LE(js(s).tail_cache().bytes(), journal::TailCacheBudget::kDefaultStreamBytes);
+    ASSERT_LE(js(s).tail_cache().bytes(), EngineOptions{}.tail_cache_stream_bytes);
   }
   EXPECT_GT(js(s).tail_cache().bytes(), 0u);
   // The newest record comes from memory, the oldest ones (no longer cached) from the files.
