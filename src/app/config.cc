@@ -163,6 +163,8 @@ const std::vector<Field>& fields() {
                           &K::offsets_retention_check_interval_ms, 1, 1LL << 31));
     f.push_back(
         int_field("kafka.max_request_size", &C::kafka, &K::max_request_size, 1024, 1LL << 30));
+    f.push_back(int_field("kafka.producer_id_expiration_ms", &C::kafka,
+                          &K::producer_id_expiration_ms, 1, (1LL << 32) - 1));
 
     using A = AmqpConfig;
     f.push_back(str_field("amqp.bind", &C::amqp, &A::bind));

@@ -107,6 +107,7 @@ struct KafkaConfig {
   uint32_t offsets_retention_minutes = 10080;     // committed offsets of an Empty group expire
   uint32_t offsets_retention_check_interval_ms = 600000;  // how often expiry is looked for
   uint32_t max_request_size = 104857600;          // bytes; larger requests close the connection
+  uint32_t producer_id_expiration_ms = 86400000;  // idle idempotent producers are forgotten
 
   bool operator==(const KafkaConfig&) const = default;
 };

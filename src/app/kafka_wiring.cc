@@ -33,6 +33,7 @@ kafka::KafkaOptions kafka_options(const Config& config) {
   o.group_initial_rebalance_delay_ms = int32_t(k.group_initial_rebalance_delay_ms);
   o.offsets_retention_ms = int64_t(k.offsets_retention_minutes) * 60000;
   o.offsets_retention_check_interval_ms = k.offsets_retention_check_interval_ms;
+  o.producer_id_expiration_ms = int64_t(k.producer_id_expiration_ms);
   o.stream_defaults.fsync =
       storage::parse_fsync_policy(s.fsync).value_or(storage::FsyncPolicy::Interval);
   o.stream_defaults.fsync_interval_ms = s.fsync_interval_ms;
@@ -77,6 +78,7 @@ class KafkaService : public Service {
     if (listener_) listener_->stop();
     stop_ticker();
     broker_.close_all_connections();
+    broker_.save_producer_state();
   }
 
  private:

@@ -17,6 +17,9 @@ bool uses_log_append_time(const meta::TopicInfo& t) {
   auto it = t.configs.find("message.timestamp.type");
   return it != t.configs.end() && it->second == "LogAppendTime";
 }
+std::string producer_state_key(const std::string& topic, int32_t partition) {
+  return "kafka/producer_state/" + topic + "/" + std::to_string(partition);
+}
 }  // namespace
 
 std::map<std::string, std::string> parse_sasl_users(const std::string& spec) {
@@ -48,6 +51,9 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
   go.offsets_retention_check_interval_ms = options_.offsets_retention_check_interval_ms;
   groups_ = std::make_unique<groups::GroupCoordinator>(kv, go);
   fetch_readers_ = std::make_unique<net::BlockingPool>(options_.fetch_read_threads, "kafka-read");
+  log_env_.kv = &kv_;
+  log_env_.loader = fetch_readers_.get();
+  log_env_.producer_id_expiration_ms = options_.producer_id_expiration_ms;
   auto& reg = metrics::global_registry();
   for (const auto& s : codec::api_schemas())
     if (size_t(s.api_key) < metrics_.requests.size())
@@ -68,6 +74,11 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
       &reg.gauge("unimq_kafka_fetch_purgatory_size",
                  "Fetches waiting for data (long poll) or for a reader thread, as Kafka's "
                  "DelayedOperationPurgatory size for Fetch");
+  metrics_.producer_ids =
+      &reg.gauge("unimq_kafka_producer_ids",
+                 "Idempotent producer ids remembered, summed over partitions (expire after "
+                 "kafka.producer_id_expiration_ms idle)");
+  log_env_.producers = metrics_.producer_ids;
 }
 
 KafkaBroker::~KafkaBroker() = default;
@@ -99,6 +110,15 @@ void KafkaBroker::register_connection(uint64_t id, net::Connection* c, net::Even
 void KafkaBroker::unregister_connection(uint64_t id) {
   std::lock_guard g(conns_mu_);
   conns_.erase(id);
+}
+
+void KafkaBroker::save_producer_state() {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  {
+    std::lock_guard g(partitions_mu_);
+    for (auto& [key, log] : partitions_) logs.push_back(log);
+  }
+  for (auto& log : logs) log->save_snapshot();
 }
 
 void KafkaBroker::close_all_connections() {
@@ -160,7 +180,8 @@ std::shared_ptr<PartitionLog> KafkaBroker::partition(const std::string& topic, i
   const storage::StreamConfig cfg = stream_config_for(*t);
   auto stream = engine_.get_or_create(storage::StreamId{"kafka", topic, uint32_t(p)}, &cfg);
   if (!stream) return nullptr;
-  auto log = std::make_shared<PartitionLog>(std::move(stream));
+  auto log =
+      std::make_shared<PartitionLog>(std::move(stream), producer_state_key(topic, p), &log_env_);
   log->set_log_append_time(uses_log_append_time(*t));
   partitions_.emplace(key, log);
   return log;
@@ -197,10 +218,19 @@ ErrorCode KafkaBroker::delete_topic(const std::string& name) {
   auto t = catalog_.find(name);
   if (!t) return ErrorCode::kUnknownTopicOrPartition;
   if (!catalog_.remove(name).ok()) return ErrorCode::kKafkaStorageError;
+  std::vector<std::shared_ptr<PartitionLog>> dropped;
   {
     std::lock_guard g(partitions_mu_);
-    for (uint32_t p = 0; p < t->partitions; ++p) partitions_.erase({name, int32_t(p)});
+    for (uint32_t p = 0; p < t->partitions; ++p) {
+      if (auto it = partitions_.find({name, int32_t(p)}); it != partitions_.end()) {
+        dropped.push_back(it->second);
+        partitions_.erase(it);
+      }
+    }
   }
+  // A topic made again under this name starts without producers.
+  for (auto& log : dropped) log->drop_snapshot();
+  for (uint32_t p = 0; p < t->partitions; ++p) (void)kv_.del(producer_state_key(name, int32_t(p)));
   for (uint32_t p = 0; p < t->partitions; ++p) {
     auto s = engine_.remove(storage::StreamId{"kafka", name, p});
     if (!s.ok() && s.code != storage::Errc::NotFound)

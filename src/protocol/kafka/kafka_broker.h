@@ -42,7 +42,8 @@ struct KafkaOptions {
   int32_t group_initial_rebalance_delay_ms = 0;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;  // kafka.offsets_retention_minutes
   int64_t offsets_retention_check_interval_ms = 600000;
-  storage::StreamConfig stream_defaults;  // retention, segment size of new partitions
+  int64_t producer_id_expiration_ms = 86400000;  // Kafka's producer.id.expiration.ms
+  storage::StreamConfig stream_defaults;         // retention, segment size of new partitions
   int32_t node_id = 0;
   std::string cluster_id = "unimq-cluster";
   // Threads reading partitions' files for fetches the memory cannot answer (consumers behind
@@ -61,6 +62,7 @@ struct KafkaMetrics {
   metrics::Counter* fetched_batches = nullptr;
   metrics::Counter* fetch_disk_reads = nullptr;
   metrics::Gauge* fetch_purgatory = nullptr;  // fetches waiting for data or a reader thread
+  metrics::Gauge* producer_ids = nullptr;     // idempotent producers remembered, per partition
 };
 
 class KafkaBroker {
@@ -75,6 +77,8 @@ class KafkaBroker {
   std::unique_ptr<net::ConnectionHandler> make_handler(net::Connection& c);
   // Closes every connection and stops the fetch readers (on shutdown, from the main thread).
   void close_all_connections();
+  // Snapshots every partition's producer state (on shutdown, after close_all_connections).
+  void save_producer_state();
 
   const KafkaOptions& options() const { return options_; }
   void set_advertised_port(uint16_t port) { options_.port = port; }
@@ -120,6 +124,7 @@ class KafkaBroker {
   std::shared_ptr<const bridge::BusPublisher> bus_publisher_;
   KafkaMetrics metrics_;
   std::unique_ptr<net::BlockingPool> fetch_readers_;
+  PartitionLogEnv log_env_;  // what partition logs share (producer-state snapshots)
 
   std::mutex partitions_mu_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> partitions_;

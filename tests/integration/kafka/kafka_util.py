@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -53,6 +55,15 @@ class KafkaBroker:
 
     def alive(self) -> bool:
         return self.broker.alive()
+
+
+def metric(k: KafkaBroker, name: str) -> float:
+    """The value of an unlabelled (or first labelled) series in the broker's /metrics."""
+    with urllib.request.urlopen(k.broker.url("/metrics"), timeout=5) as r:
+        text = r.read().decode()
+    m = re.search(r"^%s(?:\{[^}]*\})? ([0-9.eE+-]+)$" % name, text, re.M)
+    assert m, "no %s in /metrics" % name
+    return float(m.group(1))
 
 
 # ------------------------------------------------------------------ librdkafka helpers

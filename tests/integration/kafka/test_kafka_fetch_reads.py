@@ -6,20 +6,10 @@ unimq_kafka_fetch_disk_reads_total, the direct reads in unimq_storage_direct_rea
 the ranges read ahead of such a consumer in unimq_storage_read_aheads_total."""
 from __future__ import annotations
 
-import re
 import time
-import urllib.request
 
-from kafka_util import (consume_n, consume_topic, consumer, create_topic, produce_all,
+from kafka_util import (consume_n, consume_topic, consumer, create_topic, metric, produce_all,
                         producer, wait_until)
-
-
-def metric(kafka, name: str) -> float:
-    with urllib.request.urlopen(kafka.broker.url("/metrics"), timeout=5) as r:
-        text = r.read().decode()
-    m = re.search(r"^%s(?:\{[^}]*\})? ([0-9.eE+]+)$" % name, text, re.M)
-    assert m, "no %s in /metrics" % name
-    return float(m.group(1))
 
 
 def disk_reads(kafka) -> float:

@@ -7,7 +7,11 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <thread>
 
+#include "metrics/registry.h"
+#include "net/blocking_pool.h"
+#include "storage/kv_store.h"
 #include "storage/record_batch.h"
 #include "storage/storage_engine.h"
 
@@ -99,6 +103,130 @@ TEST_F(PartitionLogTest, ProducerStateIsRebuiltFromTheStoredTail) {
   EXPECT_EQ(dup.base_offset, 2);
   EXPECT_EQ(produce(again, batch(1, 9, 3, 7)).error, ErrorCode::kOutOfOrderSequenceNumber);
   EXPECT_EQ(produce(again, batch(1, 9, 3, 4)).base_offset, 4);
+}
+
+// With the broker's environment: a loader thread, snapshots in a KV store, the gauge.
+class PartitionLogEnvTest : public PartitionLogTest {
+ protected:
+  void SetUp() override {
+    PartitionLogTest::SetUp();
+    ASSERT_TRUE(storage::open_kv_store(storage::KvBackend::Memory, "", kv_).ok());
+    env_.kv = kv_.get();
+    env_.loader = &pool_;
+    env_.producers = &gauge_;
+  }
+  std::shared_ptr<PartitionLog> open_log(const std::string& key = "snap") {
+    return std::make_shared<PartitionLog>(engine_->find({"kafka", "t", 0}), key, &env_);
+  }
+  // Appends plain (non-idempotent) batches of 10000 records until the log has grown by n.
+  void append_plain(const std::shared_ptr<PartitionLog>& log, int64_t n) {
+    for (int64_t done = 0; done < n; done += 10000)
+      ASSERT_EQ(produce(log, batch(10000)).error, ErrorCode::kNone);
+  }
+
+  void wait_for_loader() {
+    std::promise<void> done;
+    pool_.submit([&done] { done.set_value(); });
+    done.get_future().wait();
+  }
+
+  std::unique_ptr<storage::KvStore> kv_;
+  net::BlockingPool pool_{1, "test-load"};
+  metrics::Gauge gauge_;
+  PartitionLogEnv env_;
+};
+
+TEST_F(PartitionLogEnvTest, SnapshotRemembersAProducerBeyondTheReplayWindow) {
+  auto log = open_log();
+  ASSERT_EQ(produce(log, batch(2, 11, 0, 0)).base_offset, 0);
+  append_plain(log, PartitionLog::kMaxReplayOffsets + 10000);
+  log->save_snapshot();  // as at shutdown
+  EXPECT_TRUE(kv_->get("snap").has_value());
+  // After a restart the retry of the producer's last batch is still a duplicate...
+  const int64_t end = log_->stream().latest_offset();
+  const auto dup = produce(open_log(), batch(2, 11, 0, 0));
+  EXPECT_EQ(dup.error, ErrorCode::kNone);
+  EXPECT_EQ(dup.base_offset, 0);
+  EXPECT_EQ(log_->stream().latest_offset(), end);
+  // ...which a replay of the tail alone cannot tell: without the snapshot it is stored again.
+  EXPECT_EQ(produce(open_log("no-snapshot"), batch(2, 11, 0, 0)).base_offset, end);
+}
+
+TEST_F(PartitionLogEnvTest, PeriodicSnapshotsBoundTheReplayAfterACrash) {
+  auto log = open_log();
+  ASSERT_EQ(produce(log, batch(2, 12, 0, 0)).base_offset, 0);
+  EXPECT_FALSE(kv_->get("snap").has_value());
+  // Any appends move the snapshot along, every kSnapshotEveryOffsets.
+  append_plain(log, PartitionLog::kSnapshotEveryOffsets);
+  wait_for_loader();
+  ASSERT_TRUE(kv_->get("snap").has_value());
+  append_plain(log, PartitionLog::kMaxReplayOffsets + 10000);
+  wait_for_loader();
+  // No save at the end (kill -9): the last snapshot plus the replay still know producer 12.
+  const auto dup = produce(open_log(), batch(2, 12, 0, 0));
+  EXPECT_EQ(dup.error, ErrorCode::kNone);
+  EXPECT_EQ(dup.base_offset, 0);
+}
+
+TEST_F(PartitionLogEnvTest, BatchesArrivingDuringTheLoadWaitAndAppendInOrder) {
+  auto log = open_log();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  pool_.submit([released] { released.wait(); });  // the loader thread is busy
+  std::vector<std::future<ProduceOutcome>> outs;
+  std::vector<std::shared_ptr<std::promise<ProduceOutcome>>> ps;
+  for (int i = 0; i < 3; ++i) {
+    auto p = std::make_shared<std::promise<ProduceOutcome>>();
+    outs.push_back(p->get_future());
+    log->produce(batch(2, 14, 0, i * 2), [p](const ProduceOutcome& o) { p->set_value(o); });
+  }
+  ASSERT_EQ(produce(log, batch(1)).base_offset, 0);  // plain batches do not wait
+  EXPECT_EQ(outs[0].wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  release.set_value();
+  EXPECT_EQ(outs[0].get().base_offset, 1);
+  EXPECT_EQ(outs[1].get().base_offset, 3);
+  EXPECT_EQ(outs[2].get().base_offset, 5);
+  EXPECT_EQ(produce(log, batch(2, 14, 0, 2)).base_offset, 3);  // known now: a duplicate
+}
+
+TEST_F(PartitionLogEnvTest, ASnapshotPastTheEndOfTheLogIsCutBack) {
+  auto log = open_log();
+  ASSERT_EQ(produce(log, batch(2, 15, 0, 0)).base_offset, 0);
+  ASSERT_EQ(produce(log, batch(2, 15, 0, 2)).base_offset, 2);
+  log->save_snapshot();
+  // The log loses its tail (as a torn tail cut by recovery): the batch at 2 is gone.
+  log_->stream().truncate(2);
+  auto again = open_log();
+  EXPECT_EQ(produce(again, batch(2, 15, 0, 0)).base_offset, 0);  // still a duplicate
+  EXPECT_EQ(produce(again, batch(2, 15, 0, 2)).base_offset, 2);  // stored again, not lost
+}
+
+TEST_F(PartitionLogEnvTest, IdleProducersExpireAndTheGaugeCountsThem) {
+  env_.producer_id_expiration_ms = 200;
+  auto log = open_log();
+  ASSERT_EQ(produce(log, batch(1, 16, 0, 0)).error, ErrorCode::kNone);
+  ASSERT_EQ(produce(log, batch(1, 17, 0, 0)).error, ErrorCode::kNone);
+  EXPECT_EQ(gauge_.value(), 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_EQ(produce(log, batch(1, 18, 0, 0)).error, ErrorCode::kNone);
+  EXPECT_EQ(gauge_.value(), 1);  // 16 and 17 expired
+  // An expired producer is new again: its next sequence is accepted, not out of order.
+  EXPECT_EQ(produce(log, batch(1, 16, 0, 5)).error, ErrorCode::kNone);
+  EXPECT_EQ(gauge_.value(), 2);
+  log.reset();
+  EXPECT_EQ(gauge_.value(), 0);
+}
+
+TEST_F(PartitionLogEnvTest, DroppingTheSnapshotForgetsTheProducers) {
+  auto log = open_log();
+  ASSERT_EQ(produce(log, batch(1, 19, 0, 0)).error, ErrorCode::kNone);
+  log->save_snapshot();
+  ASSERT_TRUE(kv_->get("snap").has_value());
+  log->drop_snapshot();
+  EXPECT_FALSE(kv_->get("snap").has_value());
+  EXPECT_EQ(gauge_.value(), 0);
+  log->save_snapshot();  // a dropped log writes no more snapshots
+  EXPECT_FALSE(kv_->get("snap").has_value());
 }
 
 TEST_F(PartitionLogTest, AppendsWakeWaitersOnceAndRemovedWaitersStayQuiet) {
