@@ -84,6 +84,9 @@ struct StorageConfig {
   // this many bytes so tail reads come from memory (0 = off); all rings within tail_cache_bytes.
   uint64_t tail_cache_stream_bytes = 16ull << 20;
   uint64_t tail_cache_bytes = 128ull << 20;
+  // Journal streams (Kafka partitions, durable AMQP queues...) open at once; creating more is
+  // refused with a clear error. 0 = from the open-file limit (about 2 descriptors a stream).
+  uint32_t max_streams = 0;
   std::string kv_backend = "rocksdb";  // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,9 +93,22 @@ Status prepare_journal_dir(const std::string& root, int& lock_fd) {
   return Status::Ok();
 }
 
+constexpr uint64_t kReservedFds = 4096;
+constexpr uint64_t kFdsPerStream = 2;
+
+uint32_t nofile_limit_budget() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return journal_stream_budget(1u << 20);
+  return journal_stream_budget(rl.rlim_cur);
+}
+
 class Engine : public StorageEngine {
  public:
-  explicit Engine(EngineOptions opts) : opts_(std::move(opts)) {
+  explicit Engine(EngineOptions opts)
+      : opts_(std::move(opts)),
+        max_journal_(opts_.max_journal_streams ? opts_.max_journal_streams
+                                               : nofile_limit_budget()) {
     journal_root_ = opts_.data_dir + "/journal";
     size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 2, 8);
     writers_ = std::make_shared<journal::WriterPool>(threads);
@@ -162,8 +176,14 @@ class Engine : public StorageEngine {
         }
         add_flush_target(js);
         streams_[key(id)] = Entry{js, js.get(), nullptr, false};
+        ++journal_streams_;
       }
     }
+    if (journal_streams_ > max_journal_)
+      spdlog::warn(
+          "journal: {} streams recovered, more than storage.max_streams ({}): no new ones can "
+          "be created, and files may run out (raise the open-file limit)",
+          journal_streams_, max_journal_);
     return Status::Ok();
   }
 
@@ -197,6 +217,13 @@ class Engine : public StorageEngine {
       e.stream = ms;
       e.memory = ms.get();
     } else {
+      if (journal_streams_ >= max_journal_) {
+        spdlog::error(
+            "storage: cannot open stream {}: {} journal streams are open, the limit "
+            "(storage.max_streams)",
+            id.to_string(), journal_streams_);
+        return nullptr;
+      }
       std::shared_ptr<JournalStream> js;
       Status st =
           JournalStream::open(stream_dir(id), id, journal_config(&cfg), writers_, tail_budget_, js);
@@ -207,6 +234,7 @@ class Engine : public StorageEngine {
       add_flush_target(js);
       e.stream = js;
       e.journal = js.get();
+      ++journal_streams_;
     }
     streams_[key(id)] = e;
     return e.stream;
@@ -226,6 +254,7 @@ class Engine : public StorageEngine {
       if (it == streams_.end()) return Status::Error(Errc::NotFound, id.to_string());
       e = it->second;
       streams_.erase(it);
+      if (e.journal) --journal_streams_;
     }
     if (e.memory) e.memory->close();
     if (!e.journal) return Status::Ok();
@@ -238,6 +267,12 @@ class Engine : public StorageEngine {
     }
     spdlog::info("journal: removed stream={}", id.to_string());
     return Status::Ok();
+  }
+
+  size_t streams_left(const std::string& ns) override {
+    if (backend_for(ns) == Backend::Memory) return SIZE_MAX;
+    std::lock_guard lock(mu_);
+    return journal_streams_ >= max_journal_ ? 0 : max_journal_ - journal_streams_;
   }
 
   std::vector<StreamId> list(const std::string& ns) override {
@@ -303,6 +338,8 @@ class Engine : public StorageEngine {
   }
 
   EngineOptions opts_;
+  const size_t max_journal_;
+  size_t journal_streams_ = 0;  // under mu_
   std::string journal_root_;
   std::shared_ptr<journal::WriterPool> writers_;
   std::shared_ptr<journal::TailCacheBudget> tail_budget_;
@@ -316,6 +353,11 @@ class Engine : public StorageEngine {
 };
 
 }  // namespace
+
+uint32_t journal_stream_budget(uint64_t nofile) {
+  const uint64_t reserved = std::min(kReservedFds, nofile / 4);
+  return uint32_t(std::clamp<uint64_t>((nofile - reserved) / kFdsPerStream, 1, UINT32_MAX));
+}
 
 Status StorageEngine::open(EngineOptions opts, std::unique_ptr<StorageEngine>& out) {
   bool uses_journal = opts.default_backend == Backend::Journal;

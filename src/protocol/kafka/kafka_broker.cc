@@ -187,10 +187,22 @@ std::shared_ptr<PartitionLog> KafkaBroker::partition(const std::string& topic, i
   return log;
 }
 
+std::optional<std::string> KafkaBroker::partition_limit(uint64_t n) {
+  const size_t left = engine_.streams_left("kafka");
+  if (n <= left) return std::nullopt;
+  return "the broker can open " + std::to_string(left) + " more partitions, not " +
+         std::to_string(n) + " (storage.max_streams, from the open-file limit)";
+}
+
 ErrorCode KafkaBroker::create_topic(const std::string& name, uint32_t partitions,
-                                    std::map<std::string, std::string> configs) {
+                                    std::map<std::string, std::string> configs, std::string* why) {
   if (!meta::TopicCatalog::valid_name(name)) return ErrorCode::kInvalidTopicException;
   if (partitions == 0) return ErrorCode::kInvalidPartitions;
+  if (auto limit = partition_limit(partitions)) {
+    spdlog::warn("kafka: cannot create topic {}: {}", name, *limit);
+    if (why) *why = std::move(*limit);
+    return ErrorCode::kPolicyViolation;
+  }
   meta::TopicInfo t;
   auto s = catalog_.create(name, partitions, std::move(configs), &t);
   if (!s.ok()) {
@@ -240,10 +252,15 @@ ErrorCode KafkaBroker::delete_topic(const std::string& name) {
   return ErrorCode::kNone;
 }
 
-ErrorCode KafkaBroker::add_partitions(const std::string& name, uint32_t total) {
+ErrorCode KafkaBroker::add_partitions(const std::string& name, uint32_t total, std::string* why) {
   auto t = catalog_.find(name);
   if (!t) return ErrorCode::kUnknownTopicOrPartition;
   if (total <= t->partitions) return ErrorCode::kInvalidPartitions;
+  if (auto limit = partition_limit(total - t->partitions)) {
+    spdlog::warn("kafka: cannot add partitions to {}: {}", name, *limit);
+    if (why) *why = std::move(*limit);
+    return ErrorCode::kPolicyViolation;
+  }
   if (!catalog_.set_partitions(name, total).ok()) return ErrorCode::kKafkaStorageError;
   const storage::StreamConfig cfg = stream_config_for(*t);
   for (uint32_t p = t->partitions; p < total; ++p)

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,13 +97,16 @@ class KafkaBroker {
 
   // The partition log, or nullptr if the topic or partition does not exist.
   std::shared_ptr<PartitionLog> partition(const std::string& topic, int32_t partition);
-  // Creates a topic and its streams; ErrorCode::kTopicAlreadyExists etc.
+  // Creates a topic and its streams; ErrorCode::kTopicAlreadyExists etc. (`why`, if given,
+  // gets the reason of a kPolicyViolation).
   ErrorCode create_topic(const std::string& name, uint32_t partitions,
-                         std::map<std::string, std::string> configs);
+                         std::map<std::string, std::string> configs, std::string* why = nullptr);
+  // Why `n` more partitions cannot be opened (storage.max_streams), or nullopt if they can.
+  std::optional<std::string> partition_limit(uint64_t n);
   // Topic for Metadata/Produce with auto-creation per options (nullopt = unknown).
   std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create);
   ErrorCode delete_topic(const std::string& name);
-  ErrorCode add_partitions(const std::string& name, uint32_t total);
+  ErrorCode add_partitions(const std::string& name, uint32_t total, std::string* why = nullptr);
   // Applies retention.ms / retention.bytes / message.timestamp.type of the topic's configs to
   // its streams and partition logs.
   void apply_retention(const meta::TopicInfo& t);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pika
 import pytest
-from amqp_helpers import collect, depth, params, wait_amqp, wait_for
+from amqp_helpers import RABBIT, collect, depth, params, wait_amqp, wait_for
 
 Closed = pika.exceptions.ChannelClosedByBroker
 
@@ -252,4 +252,32 @@ def test_recovered_queue_over_its_limit_drops_and_dead_letters_its_oldest(amqp_b
             break
         got.append((body, props.headers["x-death"][0]["reason"]))
     assert got == [(body, "maxlen") for body in expected]
+    conn.close()
+
+
+@pytest.mark.skipif(RABBIT, reason="storage.max_streams is UniMQ's")
+def test_durable_queues_beyond_the_stream_budget_are_refused_not_made_transient(amqp_broker_factory, name):
+    """A durable queue keeps its messages in a journal stream, which holds file descriptors.
+    Past storage.max_streams, queue.declare is refused (406, as RabbitMQ's queue limit) instead
+    of making a queue that would silently lose its messages on restart; transient queues and
+    the queues made before still work."""
+    b = amqp_broker_factory(["--set", "storage.max_streams=12"])
+    conn, ch = open_channel(b)
+    made = []
+    with pytest.raises(Closed) as e:
+        for i in range(50):
+            ch.queue_declare(name("q%d" % i), durable=True)
+            made.append(name("q%d" % i))
+    assert e.value.reply_code == 406
+    assert "storage.max_streams" in e.value.reply_text
+    assert 0 < len(made) < 12
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.queue_declare(name("transient"), durable=False)
+    ch.basic_publish("", made[0], b"kept", pika.BasicProperties(delivery_mode=2))
+    conn.close()
+    assert b.stop() == 0
+    restart(b)
+    conn, ch = open_channel(b)
+    assert [body for body, _ in get_all(ch, made[0])] == [b"kept"]
     conn.close()

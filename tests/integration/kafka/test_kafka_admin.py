@@ -42,6 +42,39 @@ def test_confluent_create_describe_grow_delete(kafka, topic_name):
     assert e.value.args[0].code() == 3
 
 
+def test_partitions_beyond_the_stream_budget_are_refused_with_policy_violation(kafka_factory, topic_name):
+    """Each partition is a journal stream holding file descriptors. Asking for more than
+    storage.max_streams allows (by default derived from the open-file limit) is refused with
+    POLICY_VIOLATION and a reason, instead of "creating" partitions that cannot open their
+    files; what fits is created and works."""
+    k = kafka_factory("storage.max_streams=12")
+    a = admin(k.bootstrap)
+    big, t = topic_name("big"), topic_name()
+    with pytest.raises(KafkaException) as e:
+        a.create_topics([NewTopic(big, num_partitions=50000, replication_factor=1)])[big].result(TIMEOUT)
+    assert e.value.args[0].code() == 44, e.value  # POLICY_VIOLATION
+    assert "storage.max_streams" in e.value.args[0].str()
+    assert partitions_of(k.bootstrap, big) is None
+    with pytest.raises(KafkaException) as e:  # validate_only is refused the same way
+        a.create_topics([NewTopic(big, num_partitions=50, replication_factor=1)],
+                        validate_only=True)[big].result(TIMEOUT)
+    assert e.value.args[0].code() == 44
+    a.create_topics([NewTopic(t, num_partitions=3, replication_factor=1)])[t].result(TIMEOUT)
+    with pytest.raises(KafkaException) as e:
+        a.create_partitions([NewPartitions(t, 1000)])[t].result(TIMEOUT)
+    assert e.value.args[0].code() == 44
+    assert "storage.max_streams" in e.value.args[0].str()
+    assert partitions_of(k.bootstrap, t) == 3
+    d = produce_all(producer(k.bootstrap), t, [{"value": b"p2", "partition": 2}])
+    assert (d[0].partition(), d[0].offset()) == (2, 0)
+    # deleting a topic gives its streams back
+    a.delete_topics([t], operation_timeout=TIMEOUT)[t].result(TIMEOUT)
+    wait_until(lambda: partitions_of(k.bootstrap, t) is None, TIMEOUT, msg="topic gone from Metadata")
+    a.create_topics([NewTopic(big, num_partitions=8, replication_factor=1)])[big].result(TIMEOUT)
+    assert partitions_of(k.bootstrap, big) == 8
+    assert k.alive()
+
+
 def test_deleted_topic_recreated_empty(kafka_factory, topic_name):
     k = kafka_factory("kafka.auto_create_topics=false")
     t = create_topic(k.bootstrap, topic_name())

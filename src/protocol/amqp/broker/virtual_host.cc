@@ -221,6 +221,12 @@ Result VirtualHost::queue_declare(const QueueDeclare& d, QueueDeclareOk& ok) {
   QueueSpec spec{name_, name, d.durable, d.exclusive, d.connection_id, d.auto_delete, d.args, {}};
   if (Result r = parse_queue_settings(d.args, spec.settings); !r.ok()) return r;
   QueuePtr q = make_queue(std::move(spec));
+  if (!q)  // as RabbitMQ answers when a vhost's queue limit is reached
+    return Result::Error(reply::kPreconditionFailed,
+                         "PRECONDITION_FAILED - cannot declare queue '" + name + "' in vhost '" +
+                             name_ +
+                             "': the broker cannot open more durable queues "
+                             "(storage.max_streams, from the open-file limit)");
   queues_[name] = q;
   persist_queue(*q, false);
   ok = {name, 0, 0};

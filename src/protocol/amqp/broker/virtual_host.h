@@ -118,6 +118,7 @@ class VirtualHost : public QueueOwner {
   void route_locked(const ExchangePtr& x, const Message& m, std::vector<Queue*>& out) const;
   void delete_queue_locked(const QueuePtr& q);
   void maybe_auto_delete_locked(const ExchangePtr& x);
+  // nullptr if a durable queue cannot open its journal (storage.max_streams).
   QueuePtr make_queue(QueueSpec spec);
   void persist_exchange(const Exchange& x, bool remove);
   void persist_queue(const Queue& q, bool remove);

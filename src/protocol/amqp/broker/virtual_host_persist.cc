@@ -74,11 +74,13 @@ QueuePtr VirtualHost::make_queue(QueueSpec spec) {
   auto q = std::make_shared<Queue>(this, std::move(spec));
   if (persist) {
     auto stream = engine_->get_or_create(stream_of(name_, qname));
-    if (stream)
-      q->attach_journal(
-          std::make_unique<QueueJournal>(std::move(stream), *kv_, key_of("c", name_, qname)));
-    else
+    if (!stream) {
+      // A durable queue that could not keep its messages would lose them on restart.
       spdlog::error("amqp: cannot open the journal of queue '{}' in vhost '{}'", qname, name_);
+      return nullptr;
+    }
+    q->attach_journal(
+        std::make_unique<QueueJournal>(std::move(stream), *kv_, key_of("c", name_, qname)));
   }
   return q;
 }
@@ -163,6 +165,7 @@ void VirtualHost::recover() {
     if (const ArgValue* a = find_arg(t, "args")) spec.args = a->table;
     (void)parse_queue_settings(spec.args, spec.settings);
     QueuePtr q = make_queue(std::move(spec));
+    if (!q) return true;  // logged; its messages stay on disk for a start with more files
     if (QueueJournal* j = q->journal())
       j->recover([&](MessagePtr m, int64_t offset, int64_t ts_ms) {
         q->restore(m, offset, now_ms - ts_ms);

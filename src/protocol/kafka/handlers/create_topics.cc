@@ -1,6 +1,8 @@
 // CreateTopics: validate_only, num_partitions (-1 = kafka.num_partitions), configs,
 // TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION for bad names. Replication factor must be
 // -1 or 1 on a single node.
+#include <spdlog/spdlog.h>
+
 #include "protocol/kafka/codec/generated/create_topics.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -49,10 +51,19 @@ void handle_create_topics(RequestContext& ctx) {
       fail(ErrorCode::kTopicAlreadyExists, "topic '" + t.name + "' already exists");
       continue;
     }
-    if (!req.validate_only) {
-      const ErrorCode e = ctx.broker.create_topic(t.name, uint32_t(partitions), configs);
+    if (req.validate_only) {
+      if (auto why = ctx.broker.partition_limit(uint32_t(partitions))) {
+        spdlog::warn("kafka: topic {} would not be created: {}", t.name, *why);
+        fail(ErrorCode::kPolicyViolation, *why);
+        continue;
+      }
+    } else {
+      std::string why;
+      const ErrorCode e = ctx.broker.create_topic(t.name, uint32_t(partitions), configs, &why);
       if (e != ErrorCode::kNone) {
-        fail(e, e == ErrorCode::kTopicAlreadyExists ? "topic already exists" : "create failed");
+        fail(e, !why.empty()                          ? why
+                : e == ErrorCode::kTopicAlreadyExists ? "topic already exists"
+                                                      : "create failed");
         continue;
       }
       if (auto info = ctx.broker.catalog().find(t.name))
