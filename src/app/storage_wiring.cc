@@ -37,7 +37,7 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
   eo.default_stream.direct_io = c.direct_io;
   eo.tail_cache_stream_bytes = c.tail_cache_stream_bytes;
   eo.tail_cache_bytes = c.tail_cache_bytes;
-  eo.max_journal_streams = c.max_streams;
+  eo.max_streams = c.max_streams;
   storage::Status st = storage::StorageEngine::open(eo, stack->engine);
   if (!st.ok()) throw std::runtime_error("cannot open the journal: " + st.message);
   metrics::global_registry().counter_fn(

@@ -107,8 +107,7 @@ class Engine : public StorageEngine {
  public:
   explicit Engine(EngineOptions opts)
       : opts_(std::move(opts)),
-        max_journal_(opts_.max_journal_streams ? opts_.max_journal_streams
-                                               : nofile_limit_budget()) {
+        max_streams_(opts_.max_streams ? opts_.max_streams : nofile_limit_budget()) {
     journal_root_ = opts_.data_dir + "/journal";
     size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 2, 8);
     writers_ = std::make_shared<journal::WriterPool>(threads);
@@ -176,14 +175,13 @@ class Engine : public StorageEngine {
         }
         add_flush_target(js);
         streams_[key(id)] = Entry{js, js.get(), nullptr, false};
-        ++journal_streams_;
       }
     }
-    if (journal_streams_ > max_journal_)
+    if (streams_.size() > max_streams_)
       spdlog::warn(
           "journal: {} streams recovered, more than storage.max_streams ({}): no new ones can "
           "be created, and files may run out (raise the open-file limit)",
-          journal_streams_, max_journal_);
+          streams_.size(), max_streams_);
     return Status::Ok();
   }
 
@@ -209,6 +207,13 @@ class Engine : public StorageEngine {
       e.claimed = true;
       return e.stream;
     }
+    if (streams_.size() >= max_streams_) {
+      spdlog::error(
+          "storage: cannot open stream {}: {} streams are open, the limit "
+          "(storage.max_streams)",
+          id.to_string(), streams_.size());
+      return nullptr;
+    }
     const StreamConfig& cfg = config ? *config : opts_.default_stream;
     Entry e;
     e.claimed = true;
@@ -217,13 +222,6 @@ class Engine : public StorageEngine {
       e.stream = ms;
       e.memory = ms.get();
     } else {
-      if (journal_streams_ >= max_journal_) {
-        spdlog::error(
-            "storage: cannot open stream {}: {} journal streams are open, the limit "
-            "(storage.max_streams)",
-            id.to_string(), journal_streams_);
-        return nullptr;
-      }
       std::shared_ptr<JournalStream> js;
       Status st =
           JournalStream::open(stream_dir(id), id, journal_config(&cfg), writers_, tail_budget_, js);
@@ -234,7 +232,6 @@ class Engine : public StorageEngine {
       add_flush_target(js);
       e.stream = js;
       e.journal = js.get();
-      ++journal_streams_;
     }
     streams_[key(id)] = e;
     return e.stream;
@@ -254,7 +251,6 @@ class Engine : public StorageEngine {
       if (it == streams_.end()) return Status::Error(Errc::NotFound, id.to_string());
       e = it->second;
       streams_.erase(it);
-      if (e.journal) --journal_streams_;
     }
     if (e.memory) e.memory->close();
     if (!e.journal) return Status::Ok();
@@ -269,10 +265,9 @@ class Engine : public StorageEngine {
     return Status::Ok();
   }
 
-  size_t streams_left(const std::string& ns) override {
-    if (backend_for(ns) == Backend::Memory) return SIZE_MAX;
+  size_t streams_left() override {
     std::lock_guard lock(mu_);
-    return journal_streams_ >= max_journal_ ? 0 : max_journal_ - journal_streams_;
+    return streams_.size() >= max_streams_ ? 0 : max_streams_ - streams_.size();
   }
 
   std::vector<StreamId> list(const std::string& ns) override {
@@ -338,8 +333,7 @@ class Engine : public StorageEngine {
   }
 
   EngineOptions opts_;
-  const size_t max_journal_;
-  size_t journal_streams_ = 0;  // under mu_
+  const size_t max_streams_;
   std::string journal_root_;
   std::shared_ptr<journal::WriterPool> writers_;
   std::shared_ptr<journal::TailCacheBudget> tail_budget_;

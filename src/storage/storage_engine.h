@@ -26,10 +26,10 @@ struct EngineOptions {
   // Journal tail cache (journal/tail_cache.h): one stream's ring and all rings together.
   uint64_t tail_cache_stream_bytes = 16ull << 20;
   uint64_t tail_cache_bytes = 128ull << 20;
-  // Journal streams open at once (each holds file descriptors: at least its active segment,
-  // written with a second, O_DIRECT one). 0 = derived from the open-file limit (see
-  // journal_stream_budget). Streams recovered at start are always opened.
-  uint32_t max_journal_streams = 0;
+  // Streams open at once: a journal stream holds file descriptors (one per segment, and an
+  // O_DIRECT one for the active segment), any stream memory. 0 = derived from the open-file
+  // limit (journal_stream_budget). Streams recovered at start are always opened.
+  uint32_t max_streams = 0;
 };
 
 // The journal streams an open-file limit of `nofile` allows: kFdsPerStream each, after
@@ -49,9 +49,8 @@ class StorageEngine {
   virtual std::shared_ptr<Stream> find(const StreamId& id) = 0;
   virtual Status remove(const StreamId& id) = 0;  // deletes the stream and its files
   virtual std::vector<StreamId> list(const std::string& ns) = 0;
-  // How many more streams of namespace `ns` get_or_create can open (journal streams are
-  // bounded by EngineOptions::max_journal_streams; memory ones only by memory).
-  virtual size_t streams_left(const std::string& ns) = 0;
+  // How many more streams get_or_create can open (EngineOptions::max_streams).
+  virtual size_t streams_left() = 0;
   virtual void close() = 0;  // flushes and stops background work
 };
 

@@ -188,7 +188,7 @@ std::shared_ptr<PartitionLog> KafkaBroker::partition(const std::string& topic, i
 }
 
 std::optional<std::string> KafkaBroker::partition_limit(uint64_t n) {
-  const size_t left = engine_.streams_left("kafka");
+  const size_t left = engine_.streams_left();
   if (n <= left) return std::nullopt;
   return "the broker can open " + std::to_string(left) + " more partitions, not " +
          std::to_string(n) + " (storage.max_streams, from the open-file limit)";

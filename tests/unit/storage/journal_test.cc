@@ -391,30 +391,30 @@ TEST(Journal, StreamsBeyondTheBudgetAreRefusedButRecoveredOnesOpen) {
   EngineOptions opts;
   opts.data_dir = dir.path();
   opts.backend_by_namespace = {{"mqtt-transient", Backend::Memory}};
-  opts.max_journal_streams = 3;
+  opts.max_streams = 4;
   {
     std::unique_ptr<StorageEngine> engine;
     ASSERT_TRUE(StorageEngine::open(opts, engine).ok());
-    EXPECT_EQ(engine->streams_left("kafka"), 3u);
+    EXPECT_EQ(engine->streams_left(), 4u);
     for (uint32_t p = 0; p < 3; ++p) ASSERT_NE(engine->get_or_create(sid("a", p)), nullptr);
-    EXPECT_EQ(engine->streams_left("kafka"), 0u);
+    // Memory streams count too (memory is finite as well).
+    EXPECT_NE(engine->get_or_create(StreamId{"mqtt-transient", "x", 0}), nullptr);
+    EXPECT_EQ(engine->streams_left(), 0u);
     EXPECT_EQ(engine->get_or_create(sid("b")), nullptr);
+    EXPECT_EQ(engine->get_or_create(StreamId{"mqtt-transient", "y", 0}), nullptr);
     EXPECT_FALSE(fs::exists(dir.path() + "/journal/kafka/b-0"));
     EXPECT_NE(engine->get_or_create(sid("a", 1)), nullptr);  // an open one is still found
-    // Memory streams hold no files: not counted.
-    EXPECT_EQ(engine->streams_left("mqtt-transient"), SIZE_MAX);
-    EXPECT_NE(engine->get_or_create(StreamId{"mqtt-transient", "x", 0}), nullptr);
     ASSERT_TRUE(engine->remove(sid("a", 2)).ok());
-    EXPECT_EQ(engine->streams_left("kafka"), 1u);
+    EXPECT_EQ(engine->streams_left(), 1u);
     EXPECT_NE(engine->get_or_create(sid("b")), nullptr);
   }
   // A start with a smaller budget still opens every stream it has data of.
-  opts.max_journal_streams = 1;
+  opts.max_streams = 1;
   std::unique_ptr<StorageEngine> engine;
   ASSERT_TRUE(StorageEngine::open(opts, engine).ok());
   EXPECT_EQ(engine->list("kafka").size(), 3u);
   EXPECT_NE(engine->find(sid("b")), nullptr);
-  EXPECT_EQ(engine->streams_left("kafka"), 0u);
+  EXPECT_EQ(engine->streams_left(), 0u);
   EXPECT_EQ(engine->get_or_create(sid("c")), nullptr);
 }
 

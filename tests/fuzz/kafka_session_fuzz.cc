@@ -1,0 +1,94 @@
+// Fuzzes the Kafka front end behind the codec: the handlers, the partition logs, the group
+// coordinator. One broker (memory streams, memory KV store, one running event loop) lives
+// across inputs, as a server lives across connections. Each input is one connection: the
+// request in it (the kafka_request corpus format: request header, then body) is framed with
+// its size and fed to a connection handler on the loop; then the connection closes, as a
+// client that hangs up at once would. Whatever the request asks (2^31 partitions, a long poll
+// of a day, a group join nobody completes), the broker must not crash, hang, or leak.
+#include <spdlog/spdlog.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "protocol/kafka/groups/group_coordinator.h"
+#include "protocol/kafka/kafka_broker.h"
+#include "protocol/kafka/session/kafka_session.h"
+#include "storage/kv_store.h"
+#include "storage/storage_engine.h"
+#include "support/fake_connection.h"
+
+using namespace unimq;
+
+namespace {
+
+struct World {
+  net::EventLoopGroup loops{1};
+  std::unique_ptr<storage::StorageEngine> engine;
+  std::unique_ptr<storage::KvStore> kv;
+  std::unique_ptr<kafka::KafkaBroker> broker;
+
+  World() {
+    spdlog::set_level(spdlog::level::off);
+    storage::EngineOptions eo;
+    eo.default_backend = storage::Backend::Memory;
+    eo.max_streams = 4096;  // a topic of 2^31 partitions is refused, not allocated
+    eo.retention_check_ms = 100;
+    if (!storage::StorageEngine::open(eo, engine).ok()) abort();
+    if (!storage::open_kv_store(storage::KvBackend::Memory, "", kv).ok()) abort();
+    kafka::KafkaOptions ko;
+    ko.max_request_size = 1 << 20;
+    ko.stream_defaults.retention_bytes = 1 << 20;  // what produces append does not pile up
+    broker = std::make_unique<kafka::KafkaBroker>(ko, loops, *engine, *kv);
+    broker->load();
+    loops.start();
+  }
+
+  // Runs fn on the loop and waits for it, and for what it posted before returning.
+  template <typename Fn>
+  void on_loop(Fn fn) {
+    std::promise<void> done;
+    loops.loop(0).post([&] {
+      fn();
+      loops.loop(0).post([&] { done.set_value(); });
+    });
+    done.get_future().wait();
+  }
+};
+
+World& world() {
+  static World* w = new World();  // lives for the whole run, like the server
+  return *w;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 4 || size > (1u << 20)) return 0;
+  World& w = world();
+  std::vector<uint8_t> frame(4 + size);
+  frame[0] = uint8_t(size >> 24);
+  frame[1] = uint8_t(size >> 16);
+  frame[2] = uint8_t(size >> 8);
+  frame[3] = uint8_t(size);
+  std::copy(data, data + size, frame.begin() + 4);
+
+  std::unique_ptr<test::FakeConnection> conn;
+  std::unique_ptr<kafka::KafkaConnectionHandler> handler;
+  w.on_loop([&] {
+    conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
+    handler = std::make_unique<kafka::KafkaConnectionHandler>(*w.broker, *conn);
+    handler->on_data(frame);
+  });
+  // Answers that were posted back (appends, reads) are in; now the client hangs up.
+  w.on_loop([&] {
+    handler->on_closed();
+    handler.reset();
+    conn.reset();
+  });
+  w.broker->groups().tick();  // expires what the closed connection left in groups
+  return 0;
+}
