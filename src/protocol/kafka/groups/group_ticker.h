@@ -31,6 +31,7 @@ class GroupTicker {
  private:
   // Shared with the loop's callbacks, so a late callback never touches a destroyed ticker.
   struct State {
+    State(net::EventLoop& l, GroupCoordinator& c) : loop(l), coordinator(c) {}
     net::EventLoop& loop;
     GroupCoordinator& coordinator;
     std::atomic<bool> running{false};
