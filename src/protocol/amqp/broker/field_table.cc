@@ -3,6 +3,13 @@
 #include <cstring>
 
 namespace unimq::amqp {
+
+ArgValue::ArgValue() = default;
+ArgValue::~ArgValue() = default;
+ArgValue::ArgValue(const ArgValue&) = default;
+ArgValue::ArgValue(ArgValue&&) noexcept = default;
+ArgValue& ArgValue::operator=(const ArgValue&) = default;
+ArgValue& ArgValue::operator=(ArgValue&&) noexcept = default;
 namespace {
 
 void put_u8(std::string& o, uint8_t v) { o.push_back(static_cast<char>(v)); }

@@ -28,6 +28,15 @@ struct ArgValue {
   std::vector<ArgValue> array;  // 'A'
   ArgTable table;               // 'F'
 
+  // Defined where ArgValue is complete: ArgTable holds pair<string, ArgValue>, which clang
+  // (with libstdc++) will not instantiate inside ArgValue's own definition.
+  ArgValue();
+  ~ArgValue();
+  ArgValue(const ArgValue&);
+  ArgValue(ArgValue&&) noexcept;
+  ArgValue& operator=(const ArgValue&);
+  ArgValue& operator=(ArgValue&&) noexcept;
+
   static ArgValue str(std::string v);
   static ArgValue integer(int64_t v);  // 'l'
   static ArgValue timestamp(int64_t seconds);

@@ -8,6 +8,9 @@
 
 namespace unimq::kafka::groups {
 
+GroupTicker::State::State(net::EventLoop& l, GroupCoordinator& c) : loop(l), coordinator(c) {}
+GroupTicker::State::~State() = default;
+
 GroupTicker::GroupTicker(net::EventLoop& loop, GroupCoordinator& coordinator)
     : state_(std::make_shared<State>(loop, coordinator)) {}
 

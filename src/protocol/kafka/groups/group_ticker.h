@@ -31,7 +31,8 @@ class GroupTicker {
  private:
   // Shared with the loop's callbacks, so a late callback never touches a destroyed ticker.
   struct State {
-    State(net::EventLoop& l, GroupCoordinator& c) : loop(l), coordinator(c) {}
+    State(net::EventLoop& l, GroupCoordinator& c);  // (not an aggregate: clang 14 fuzz build)
+    ~State();
     net::EventLoop& loop;
     GroupCoordinator& coordinator;
     std::atomic<bool> running{false};
