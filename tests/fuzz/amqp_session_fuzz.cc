@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
 #include "support/fake_connection.h"
+#include "support/loop_driver.h"
 
 using namespace unimq;
 
@@ -32,18 +32,6 @@ net::EventLoopGroup& loops() {
     return group;
   }();
   return *g;
-}
-
-// Runs fn on the loop and waits for it, and for what it posted meanwhile.
-template <typename Fn>
-void on_loop(Fn fn) {
-  net::EventLoop& loop = loops().loop(0);
-  std::promise<void> done;
-  loop.post([&] {
-    fn();
-    loop.post([&] { done.set_value(); });
-  });
-  done.get_future().wait();
 }
 
 }  // namespace
@@ -69,25 +57,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::unique_ptr<test::FakeConnection> conn;
   std::unique_ptr<amqp::AmqpConnection> handler;
-  on_loop([&] {
+  test::run_on_loop(loops().loop(0), [&] {
     conn = std::make_unique<test::FakeConnection>(loops().loop(0));
     handler = std::make_unique<amqp::AmqpConnection>(*server, *conn);
-    std::span<const uint8_t> rest(in);
-    // As the socket would: offer what is left until the handler takes no more.
-    while (!rest.empty() && conn->open) {
-      const size_t used = handler->on_data(rest);
-      if (used == 0) break;
-      rest = rest.subspan(used);
-    }
+    test::feed(*handler, *conn, in);
   });
-  on_loop([] {});  // deliveries and confirms the first turn posted
-  on_loop([&] {
+  test::run_on_loop(loops().loop(0), [] {});  // deliveries and confirms the first turn posted
+  test::run_on_loop(loops().loop(0), [&] {
     handler->on_closed();
     handler.reset();
     conn.reset();
   });
   broker->stop();
-  on_loop([] {});  // what stopping posted
+  test::run_on_loop(loops().loop(0), [] {});  // what stopping posted
   server.reset();
   broker.reset();
   engine->close();

@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
 #include "support/fake_connection.h"
+#include "support/loop_driver.h"
 
 using namespace unimq;
 
@@ -46,17 +46,6 @@ struct World {
     broker->load();
     loops.start();
   }
-
-  // Runs fn on the loop and waits for it, and for what it posted before returning.
-  template <typename Fn>
-  void on_loop(Fn fn) {
-    std::promise<void> done;
-    loops.loop(0).post([&] {
-      fn();
-      loops.loop(0).post([&] { done.set_value(); });
-    });
-    done.get_future().wait();
-  }
 };
 
 World& world() {
@@ -78,13 +67,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::unique_ptr<test::FakeConnection> conn;
   std::unique_ptr<kafka::KafkaConnectionHandler> handler;
-  w.on_loop([&] {
+  test::run_on_loop(w.loops.loop(0), [&] {
     conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
     handler = std::make_unique<kafka::KafkaConnectionHandler>(*w.broker, *conn);
-    handler->on_data(frame);
+    test::feed(*handler, *conn, frame);
   });
   // Answers that were posted back (appends, reads) are in; now the client hangs up.
-  w.on_loop([&] {
+  test::run_on_loop(w.loops.loop(0), [&] {
     handler->on_closed();
     handler.reset();
     conn.reset();

@@ -8,13 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <vector>
 
 #include "net/event_loop.h"
 #include "protocol/mqtt/broker.h"
 #include "support/fake_connection.h"
+#include "support/loop_driver.h"
 
 using namespace unimq;
 
@@ -32,18 +32,6 @@ struct World {
     broker = std::make_unique<mqtt::MqttBroker>(loops, o);
     loops.start();
   }
-
-  // Runs fn on the loop and waits for it, and for what it posted meanwhile.
-  template <typename Fn>
-  void on_loop(Fn fn) {
-    net::EventLoop& loop = loops.loop(0);
-    std::promise<void> done;
-    loop.post([&] {
-      fn();
-      loop.post([&] { done.set_value(); });
-    });
-    done.get_future().wait();
-  }
 };
 
 World& world() {
@@ -58,18 +46,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World& w = world();
   std::unique_ptr<test::FakeConnection> conn;
   std::unique_ptr<net::ConnectionHandler> handler;
-  w.on_loop([&] {
+  test::run_on_loop(w.loops.loop(0), [&] {
     conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
     handler = w.broker->make_handler(*conn);
-    std::span<const uint8_t> rest(data, size);
-    // As the socket would: offer what is left until the handler takes no more.
-    while (!rest.empty() && conn->open) {
-      const size_t used = handler->on_data(rest);
-      if (used == 0) break;
-      rest = rest.subspan(used);
-    }
+    test::feed(*handler, *conn, std::span<const uint8_t>(data, size));
   });
-  w.on_loop([&] {
+  test::run_on_loop(w.loops.loop(0), [&] {
     handler->on_closed();
     handler.reset();
     conn.reset();
