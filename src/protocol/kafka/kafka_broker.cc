@@ -218,11 +218,14 @@ ErrorCode KafkaBroker::create_topic(const std::string& name, uint32_t partitions
 }
 
 std::optional<meta::TopicInfo> KafkaBroker::topic_for_use(const std::string& name,
-                                                          bool allow_create) {
+                                                          bool allow_create, ErrorCode* error) {
   if (auto t = catalog_.find(name)) return t;
   if (!allow_create || !options_.auto_create_topics) return std::nullopt;
   const ErrorCode e = create_topic(name, options_.num_partitions, {});
-  if (e != ErrorCode::kNone && e != ErrorCode::kTopicAlreadyExists) return std::nullopt;
+  if (e != ErrorCode::kNone && e != ErrorCode::kTopicAlreadyExists) {
+    if (error) *error = e;
+    return std::nullopt;
+  }
   return catalog_.find(name);
 }
 

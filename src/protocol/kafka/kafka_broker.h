@@ -103,8 +103,10 @@ class KafkaBroker {
                          std::map<std::string, std::string> configs, std::string* why = nullptr);
   // Why `n` more partitions cannot be opened (storage.max_streams), or nullopt if they can.
   std::optional<std::string> partition_limit(uint64_t n);
-  // Topic for Metadata/Produce with auto-creation per options (nullopt = unknown).
-  std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create);
+  // Topic for Metadata/Produce with auto-creation per options (nullopt = unknown; `error`,
+  // if given, gets why an auto-creation failed, such as kPolicyViolation).
+  std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create,
+                                               ErrorCode* error = nullptr);
   ErrorCode delete_topic(const std::string& name);
   ErrorCode add_partitions(const std::string& name, uint32_t total, std::string* why = nullptr);
   // Applies retention.ms / retention.bytes / message.timestamp.type of the topic's configs to

@@ -72,6 +72,21 @@ def test_partitions_beyond_the_stream_budget_are_refused_with_policy_violation(k
     wait_until(lambda: partitions_of(k.bootstrap, t) is None, TIMEOUT, msg="topic gone from Metadata")
     a.create_topics([NewTopic(big, num_partitions=8, replication_factor=1)])[big].result(TIMEOUT)
     assert partitions_of(k.bootstrap, big) == 8
+    # Spend the rest of the budget; then auto-creation through Metadata reports
+    # POLICY_VIOLATION for the topic (as Kafka reports a failed auto-creation), not an unknown
+    # topic the client would ask for again and again.
+    for i in range(12):
+        f = topic_name("f%d" % i)
+        try:
+            a.create_topics([NewTopic(f, num_partitions=1, replication_factor=1)])[f].result(TIMEOUT)
+        except KafkaException as e:
+            assert e.args[0].code() == 44
+            break
+    else:
+        raise AssertionError("the budget of 12 streams was never reached")
+    auto = topic_name("auto")
+    md = producer(k.bootstrap).list_topics(topic=auto, timeout=TIMEOUT)
+    assert md.topics[auto].error is not None and md.topics[auto].error.code() == 44, md.topics[auto].error
     assert k.alive()
 
 

@@ -51,6 +51,7 @@ void handle_metadata(RequestContext& ctx) {
     const bool may_create = ctx.version < 4 || req.allow_auto_topic_creation;
     for (const auto& rt : *req.topics) {
       std::optional<meta::TopicInfo> t;
+      ErrorCode create_error = ErrorCode::kNone;
       if (rt.name) {
         if (!meta::TopicCatalog::valid_name(*rt.name)) {
           codec::MetadataResponse::MetadataResponseTopic bad;
@@ -59,7 +60,7 @@ void handle_metadata(RequestContext& ctx) {
           resp.topics.push_back(std::move(bad));
           continue;
         }
-        t = ctx.broker.topic_for_use(*rt.name, may_create);
+        t = ctx.broker.topic_for_use(*rt.name, may_create, &create_error);
       } else {
         std::array<uint8_t, 16> id;
         std::copy(rt.topic_id.bytes.begin(), rt.topic_id.bytes.end(), id.begin());
@@ -72,8 +73,11 @@ void handle_metadata(RequestContext& ctx) {
         missing.name = rt.name ? rt.name : std::optional<std::string>(std::string());
         if (!rt.name && ctx.version >= 12) missing.name.reset();  // nullable from v12 only
         missing.topic_id = rt.topic_id;
-        missing.error_code =
-            code(rt.name ? ErrorCode::kUnknownTopicOrPartition : ErrorCode::kUnknownTopicId);
+        // As Kafka: a failed auto-creation reports why (POLICY_VIOLATION past the broker's
+        // stream budget) rather than an unknown topic the client would keep asking for.
+        missing.error_code = code(create_error != ErrorCode::kNone ? create_error
+                                  : rt.name ? ErrorCode::kUnknownTopicOrPartition
+                                            : ErrorCode::kUnknownTopicId);
         resp.topics.push_back(std::move(missing));
       }
     }
