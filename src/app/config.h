@@ -85,7 +85,7 @@ struct StorageConfig {
   uint64_t tail_cache_stream_bytes = 16ull << 20;
   uint64_t tail_cache_bytes = 128ull << 20;
   // Journal streams (Kafka partitions, durable AMQP queues...) open at once; creating more is
-  // refused with a clear error. 0 = from the open-file limit (about 2 descriptors a stream).
+  // refused with a clear error. 0 = from the open-file limit (about 3 descriptors a stream).
   uint32_t max_streams = 0;
   std::string kv_backend = "rocksdb";  // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;

@@ -94,7 +94,9 @@ Status prepare_journal_dir(const std::string& root, int& lock_fd) {
 }
 
 constexpr uint64_t kReservedFds = 4096;
-constexpr uint64_t kFdsPerStream = 2;
+// The active segment, its O_DIRECT twin, and a sealed segment: with the default 7-day
+// segment_ms and retention, a quiet stream keeps about two segments.
+constexpr uint64_t kFdsPerStream = 3;
 
 uint32_t nofile_limit_budget() {
   rlimit rl{};

@@ -419,8 +419,8 @@ TEST(Journal, StreamsBeyondTheBudgetAreRefusedButRecoveredOnesOpen) {
 }
 
 TEST(Journal, StreamBudgetFollowsTheOpenFileLimit) {
-  EXPECT_EQ(journal_stream_budget(20000), (20000u - 4096u) / 2);
-  EXPECT_EQ(journal_stream_budget(1024), (1024u - 256u) / 2);  // a quarter kept when small
+  EXPECT_EQ(journal_stream_budget(20000), (20000u - 4096u) / 3);
+  EXPECT_EQ(journal_stream_budget(1024), (1024u - 256u) / 3);  // a quarter kept when small
   EXPECT_EQ(journal_stream_budget(1), 1u);
   EXPECT_GT(journal_stream_budget(1u << 20), 500000u);
 }
