@@ -1,16 +1,15 @@
 // Fuzzes the Kafka front end behind the codec: the handlers, the partition logs, the group
 // coordinator. One broker (memory streams, memory KV store, one running event loop) lives
-// across inputs, as a server lives across connections. Each input is one connection: the
-// request in it (the kafka_request corpus format: request header, then body) is framed with
-// its size and fed to a connection handler on the loop; then the connection closes, as a
-// client that hangs up at once would. Whatever the request asks (2^31 partitions, a long poll
-// of a day, a group join nobody completes), the broker must not crash, hang, or leak.
+// across inputs, as a server lives across connections. Each input is what one connection
+// sends: size-prefixed requests (seeds: one request of each API, and flows such as join, sync,
+// commit, leave), fed to a connection handler on the loop; then the client hangs up. Whatever
+// the requests ask (2^31 partitions, a long poll of a day, a group join nobody completes), the
+// broker must not crash, hang, or leak.
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "net/event_loop.h"
 #include "protocol/kafka/groups/group_coordinator.h"
@@ -56,21 +55,14 @@ World& world() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 4 || size > (1u << 20)) return 0;
+  if (size > (1u << 20)) return 0;
   World& w = world();
-  std::vector<uint8_t> frame(4 + size);
-  frame[0] = uint8_t(size >> 24);
-  frame[1] = uint8_t(size >> 16);
-  frame[2] = uint8_t(size >> 8);
-  frame[3] = uint8_t(size);
-  std::copy(data, data + size, frame.begin() + 4);
-
   std::unique_ptr<test::FakeConnection> conn;
   std::unique_ptr<kafka::KafkaConnectionHandler> handler;
   test::run_on_loop(w.loops.loop(0), [&] {
     conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
     handler = std::make_unique<kafka::KafkaConnectionHandler>(*w.broker, *conn);
-    test::feed(*handler, *conn, frame);
+    test::feed(*handler, *conn, std::span<const uint8_t>(data, size));
   });
   // Answers that were posted back (appends, reads) are in; now the client hangs up.
   test::run_on_loop(w.loops.loop(0), [&] {
