@@ -187,22 +187,22 @@ std::shared_ptr<PartitionLog> KafkaBroker::partition(const std::string& topic, i
   return log;
 }
 
-std::optional<std::string> KafkaBroker::partition_limit(uint64_t n) {
+ErrorCode KafkaBroker::check_partition_limit(const std::string& topic, uint64_t n,
+                                             std::string* why) {
   const size_t left = engine_.streams_left();
-  if (n <= left) return std::nullopt;
-  return "the broker can open " + std::to_string(left) + " more partitions, not " +
-         std::to_string(n) + " (storage.max_streams, from the open-file limit)";
+  if (n <= left) return ErrorCode::kNone;
+  std::string reason = "the broker can open " + std::to_string(left) + " more partitions, not " +
+                       std::to_string(n) + " (storage.max_streams, from the open-file limit)";
+  spdlog::warn("kafka: topic {}: {}", topic, reason);
+  if (why) *why = std::move(reason);
+  return ErrorCode::kPolicyViolation;
 }
 
 ErrorCode KafkaBroker::create_topic(const std::string& name, uint32_t partitions,
                                     std::map<std::string, std::string> configs, std::string* why) {
   if (!meta::TopicCatalog::valid_name(name)) return ErrorCode::kInvalidTopicException;
   if (partitions == 0) return ErrorCode::kInvalidPartitions;
-  if (auto limit = partition_limit(partitions)) {
-    spdlog::warn("kafka: cannot create topic {}: {}", name, *limit);
-    if (why) *why = std::move(*limit);
-    return ErrorCode::kPolicyViolation;
-  }
+  if (ErrorCode e = check_partition_limit(name, partitions, why); e != ErrorCode::kNone) return e;
   meta::TopicInfo t;
   auto s = catalog_.create(name, partitions, std::move(configs), &t);
   if (!s.ok()) {
@@ -233,19 +233,24 @@ ErrorCode KafkaBroker::delete_topic(const std::string& name) {
   auto t = catalog_.find(name);
   if (!t) return ErrorCode::kUnknownTopicOrPartition;
   if (!catalog_.remove(name).ok()) return ErrorCode::kKafkaStorageError;
-  std::vector<std::shared_ptr<PartitionLog>> dropped;
+  std::vector<std::shared_ptr<PartitionLog>> dropped(t->partitions);
   {
     std::lock_guard g(partitions_mu_);
     for (uint32_t p = 0; p < t->partitions; ++p) {
       if (auto it = partitions_.find({name, int32_t(p)}); it != partitions_.end()) {
-        dropped.push_back(it->second);
+        dropped[p] = it->second;
         partitions_.erase(it);
       }
     }
   }
-  // A topic made again under this name starts without producers.
-  for (auto& log : dropped) log->drop_snapshot();
-  for (uint32_t p = 0; p < t->partitions; ++p) (void)kv_.del(producer_state_key(name, int32_t(p)));
+  // A topic made again under this name starts without producers. A loaded log deletes its
+  // snapshot itself (after any snapshot it is writing).
+  for (uint32_t p = 0; p < t->partitions; ++p) {
+    if (dropped[p])
+      dropped[p]->drop_snapshot();
+    else
+      (void)kv_.del(producer_state_key(name, int32_t(p)));
+  }
   for (uint32_t p = 0; p < t->partitions; ++p) {
     auto s = engine_.remove(storage::StreamId{"kafka", name, p});
     if (!s.ok() && s.code != storage::Errc::NotFound)
@@ -259,11 +264,8 @@ ErrorCode KafkaBroker::add_partitions(const std::string& name, uint32_t total, s
   auto t = catalog_.find(name);
   if (!t) return ErrorCode::kUnknownTopicOrPartition;
   if (total <= t->partitions) return ErrorCode::kInvalidPartitions;
-  if (auto limit = partition_limit(total - t->partitions)) {
-    spdlog::warn("kafka: cannot add partitions to {}: {}", name, *limit);
-    if (why) *why = std::move(*limit);
-    return ErrorCode::kPolicyViolation;
-  }
+  if (ErrorCode e = check_partition_limit(name, total - t->partitions, why); e != ErrorCode::kNone)
+    return e;
   if (!catalog_.set_partitions(name, total).ok()) return ErrorCode::kKafkaStorageError;
   const storage::StreamConfig cfg = stream_config_for(*t);
   for (uint32_t p = t->partitions; p < total; ++p)

@@ -101,8 +101,9 @@ class KafkaBroker {
   // gets the reason of a kPolicyViolation).
   ErrorCode create_topic(const std::string& name, uint32_t partitions,
                          std::map<std::string, std::string> configs, std::string* why = nullptr);
-  // Why `n` more partitions cannot be opened (storage.max_streams), or nullopt if they can.
-  std::optional<std::string> partition_limit(uint64_t n);
+  // kPolicyViolation (logged; the reason in `why`, if given) when `n` more partitions of
+  // `topic` cannot be opened (storage.max_streams), kNone when they can.
+  ErrorCode check_partition_limit(const std::string& topic, uint64_t n, std::string* why);
   // Topic for Metadata/Produce with auto-creation per options (nullopt = unknown; `error`,
   // if given, gets why an auto-creation failed, such as kPolicyViolation).
   std::optional<meta::TopicInfo> topic_for_use(const std::string& name, bool allow_create,

@@ -1,6 +1,4 @@
 // CreatePartitions: grows a topic (never shrinks: INVALID_PARTITIONS).
-#include <spdlog/spdlog.h>
-
 #include "protocol/kafka/codec/generated/create_partitions.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -26,15 +24,10 @@ void handle_create_partitions(RequestContext& ctx) {
       continue;
     }
     std::string why;
-    if (req.validate_only) {
-      if (auto limit = ctx.broker.partition_limit(uint32_t(t.count) - info->partitions)) {
-        spdlog::warn("kafka: topic {} would not grow: {}", t.name, *limit);
-        r.error_code = code(ErrorCode::kPolicyViolation);
-        why = std::move(*limit);
-      }
-    } else {
-      r.error_code = code(ctx.broker.add_partitions(t.name, uint32_t(t.count), &why));
-    }
+    r.error_code =
+        code(req.validate_only ? ctx.broker.check_partition_limit(
+                                     t.name, uint32_t(t.count) - info->partitions, &why)
+                               : ctx.broker.add_partitions(t.name, uint32_t(t.count), &why));
     if (!why.empty()) r.error_message = std::move(why);
   }
   ctx.respond.send(resp);

@@ -1,8 +1,6 @@
 // CreateTopics: validate_only, num_partitions (-1 = kafka.num_partitions), configs,
 // TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION for bad names. Replication factor must be
 // -1 or 1 on a single node.
-#include <spdlog/spdlog.h>
-
 #include "protocol/kafka/codec/generated/create_topics.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/kafka_broker.h"
@@ -52,9 +50,10 @@ void handle_create_topics(RequestContext& ctx) {
       continue;
     }
     if (req.validate_only) {
-      if (auto why = ctx.broker.partition_limit(uint32_t(partitions))) {
-        spdlog::warn("kafka: topic {} would not be created: {}", t.name, *why);
-        fail(ErrorCode::kPolicyViolation, *why);
+      std::string why;
+      if (ErrorCode e = ctx.broker.check_partition_limit(t.name, uint32_t(partitions), &why);
+          e != ErrorCode::kNone) {
+        fail(e, why);
         continue;
       }
     } else {

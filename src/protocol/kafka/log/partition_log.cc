@@ -38,7 +38,7 @@ PartitionLog::~PartitionLog() {
 ProducerStateTable PartitionLog::read_producer_state(int64_t& complete_to) const {
   ProducerStateTable table;
   int64_t snapshot_at = -1;
-  if (env_ && env_->kv && !snapshot_key_.empty()) {
+  if (keeps_snapshots()) {
     std::string v;
     if (env_->kv->lookup(snapshot_key_, v).ok()) {
       if (auto t = ProducerStateTable::decode(v, snapshot_at)) {
@@ -186,8 +186,8 @@ void PartitionLog::housekeeping_locked(int64_t now_ms) {
 // Every kSnapshotEveryOffsets of log (any batches: the replay after a crash starts at the
 // snapshot, and must stay short) once the state is known. state_mu_ held.
 void PartitionLog::maybe_snapshot_locked() {
-  if (!env_ || !env_->kv || !env_->loader || snapshot_key_.empty() || snapshot_queued_ ||
-      dropped_ || load_ != Load::kDone || complete_to_ - snapshot_offset_ < kSnapshotEveryOffsets)
+  if (!keeps_snapshots() || !env_->loader || snapshot_queued_ || dropped_ || load_ != Load::kDone ||
+      complete_to_ - snapshot_offset_ < kSnapshotEveryOffsets)
     return;
   snapshot_queued_ = true;
   env_->loader->submit([self = shared_from_this()] { self->save_snapshot(); });
@@ -200,7 +200,7 @@ void PartitionLog::count_producers_locked() {
 }
 
 void PartitionLog::save_snapshot() {
-  if (!env_ || !env_->kv || snapshot_key_.empty()) return;
+  if (!keeps_snapshots()) return;
   std::lock_guard s(snap_mu_);
   std::string value;
   int64_t offset = 0;
@@ -228,7 +228,7 @@ void PartitionLog::drop_snapshot() {
     producers_ = ProducerStateTable{};
     count_producers_locked();
   }
-  if (env_ && env_->kv && !snapshot_key_.empty()) (void)env_->kv->del(snapshot_key_);
+  if (keeps_snapshots()) (void)env_->kv->del(snapshot_key_);
 }
 
 void PartitionLog::append(std::span<const uint8_t> batch, const storage::BatchHeader& h,

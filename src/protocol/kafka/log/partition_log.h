@@ -107,6 +107,7 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
                           std::function<void(const ProduceOutcome&)> done);
   void append(std::span<const uint8_t> batch, const storage::BatchHeader& h, bool idempotent,
               std::function<void(const ProduceOutcome&)> done);
+  bool keeps_snapshots() const { return env_ && env_->kv && !snapshot_key_.empty(); }
   void housekeeping_locked(int64_t now_ms);
   void maybe_snapshot_locked();
   void count_producers_locked();
