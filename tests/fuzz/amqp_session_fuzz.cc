@@ -55,18 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto server = std::make_unique<amqp::ServerContext>(so);
   server->set_broker(broker.get());
 
-  std::unique_ptr<test::FakeConnection> conn;
-  std::unique_ptr<amqp::AmqpConnection> handler;
-  test::run_on_loop(loops().loop(0), [&] {
-    conn = std::make_unique<test::FakeConnection>(loops().loop(0));
-    handler = std::make_unique<amqp::AmqpConnection>(*server, *conn);
-    test::feed(*handler, *conn, in);
-  });
-  test::run_on_loop(loops().loop(0), [] {});  // deliveries and confirms the first turn posted
-  test::run_on_loop(loops().loop(0), [&] {
-    handler->on_closed();
-    handler.reset();
-    conn.reset();
+  test::serve_connection(loops().loop(0), in, [&](net::Connection& c) {
+    return std::make_unique<amqp::AmqpConnection>(*server, c);
   });
   broker->stop();
   test::run_on_loop(loops().loop(0), [] {});  // what stopping posted

@@ -57,18 +57,8 @@ World& world() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (1u << 20)) return 0;
   World& w = world();
-  std::unique_ptr<test::FakeConnection> conn;
-  std::unique_ptr<kafka::KafkaConnectionHandler> handler;
-  test::run_on_loop(w.loops.loop(0), [&] {
-    conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
-    handler = std::make_unique<kafka::KafkaConnectionHandler>(*w.broker, *conn);
-    test::feed(*handler, *conn, std::span<const uint8_t>(data, size));
-  });
-  // Answers that were posted back (appends, reads) are in; now the client hangs up.
-  test::run_on_loop(w.loops.loop(0), [&] {
-    handler->on_closed();
-    handler.reset();
-    conn.reset();
+  test::serve_connection(w.loops.loop(0), {data, size}, [&](net::Connection& c) {
+    return std::make_unique<kafka::KafkaConnectionHandler>(*w.broker, c);
   });
   w.broker->groups().tick();  // expires what the closed connection left in groups
   return 0;

@@ -44,17 +44,7 @@ World& world() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (1u << 20)) return 0;
   World& w = world();
-  std::unique_ptr<test::FakeConnection> conn;
-  std::unique_ptr<net::ConnectionHandler> handler;
-  test::run_on_loop(w.loops.loop(0), [&] {
-    conn = std::make_unique<test::FakeConnection>(w.loops.loop(0));
-    handler = w.broker->make_handler(*conn);
-    test::feed(*handler, *conn, std::span<const uint8_t>(data, size));
-  });
-  test::run_on_loop(w.loops.loop(0), [&] {
-    handler->on_closed();
-    handler.reset();
-    conn.reset();
-  });
+  test::serve_connection(w.loops.loop(0), {data, size},
+                         [&](net::Connection& c) { return w.broker->make_handler(c); });
   return 0;
 }

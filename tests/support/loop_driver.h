@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <span>
 
 #include "net/connection.h"
@@ -31,6 +32,27 @@ inline void feed(net::ConnectionHandler& handler, const FakeConnection& conn,
     if (used == 0) break;
     bytes = bytes.subspan(used);
   }
+}
+
+// One client connection's life on `loop`: a handler made by make_handler(conn) is fed `bytes`;
+// after one more loop turn (for what that posted: answers of appends, deliveries, confirms)
+// the client hangs up, and the handler is closed and destroyed.
+template <typename MakeHandler>
+void serve_connection(net::EventLoop& loop, std::span<const uint8_t> bytes,
+                      MakeHandler make_handler) {
+  std::unique_ptr<FakeConnection> conn;
+  std::unique_ptr<net::ConnectionHandler> handler;
+  run_on_loop(loop, [&] {
+    conn = std::make_unique<FakeConnection>(loop);
+    handler = make_handler(*conn);
+    feed(*handler, *conn, bytes);
+  });
+  run_on_loop(loop, [] {});
+  run_on_loop(loop, [&] {
+    handler->on_closed();
+    handler.reset();
+    conn.reset();
+  });
 }
 
 }  // namespace unimq::test
