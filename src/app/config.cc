@@ -147,6 +147,8 @@ const std::vector<Field>& fields() {
         int_field("storage.tail_cache_bytes", &C::storage, &S::tail_cache_bytes, 0, 1LL << 40));
     f.push_back(int_field("storage.max_streams", &C::storage, &S::max_streams, 0, 1LL << 31));
     f.push_back(
+        int_field("storage.max_open_segments", &C::storage, &S::max_open_segments, 0, 1LL << 31));
+    f.push_back(
         str_field("storage.kv_backend", &C::storage, &S::kv_backend, {"rocksdb", "memory"}));
 
     using K = KafkaConfig;

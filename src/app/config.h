@@ -87,6 +87,9 @@ struct StorageConfig {
   // Journal streams (Kafka partitions, durable AMQP queues...) open at once; creating more is
   // refused with a clear error. 0 = from the open-file limit (about 3 descriptors a stream).
   uint32_t max_streams = 0;
+  // Sealed segments whose descriptors stay open (all streams); the least recently read are
+  // closed beyond it and reopened when read. 0 = from the open-file limit, as max_streams.
+  uint32_t max_open_segments = 0;
   std::string kv_backend = "rocksdb";  // metadata store: rocksdb or memory
   bool operator==(const StorageConfig&) const = default;
 };

@@ -8,6 +8,7 @@
 #include "protocol/mqtt/persistence/mqtt_store.h"
 #include "storage/journal/direct_reader.h"
 #include "storage/journal/journal_stream.h"
+#include "storage/journal/segment_files.h"
 #include "storage/kv_store.h"
 #include "storage/storage_engine.h"
 
@@ -38,12 +39,21 @@ std::unique_ptr<StorageStack> open_storage(const Config& config, size_t shards) 
   eo.tail_cache_stream_bytes = c.tail_cache_stream_bytes;
   eo.tail_cache_bytes = c.tail_cache_bytes;
   eo.max_streams = c.max_streams;
+  eo.max_open_segments = c.max_open_segments;
   storage::Status st = storage::StorageEngine::open(eo, stack->engine);
   if (!st.ok()) throw std::runtime_error("cannot open the journal: " + st.message);
   metrics::global_registry().counter_fn(
       "unimq_storage_direct_reads_total",
       "Journal file reads done with O_DIRECT into the buffer an answer is sent from", {},
       [] { return double(storage::journal::direct_reads_total()); });
+  metrics::global_registry().gauge_fn(
+      "unimq_storage_sealed_segment_files_open",
+      "Sealed journal segments whose file is open (storage.max_open_segments at most)", {},
+      [] { return double(storage::journal::SegmentFiles::instance().open_files()); });
+  metrics::global_registry().counter_fn(
+      "unimq_storage_segment_file_reopens_total",
+      "Sealed journal segment files opened again for a read after their descriptor was closed", {},
+      [] { return double(storage::journal::SegmentFiles::instance().reopens_total()); });
   metrics::global_registry().counter_fn(
       "unimq_storage_read_aheads_total",
       "Journal ranges read ahead of a reader behind the tail (taken by its next read)", {},

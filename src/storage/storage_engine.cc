@@ -19,6 +19,7 @@
 #include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
 #include "storage/journal/journal_stream.h"
+#include "storage/journal/segment_files.h"
 #include "storage/memory/memory_stream.h"
 
 namespace unimq::storage {
@@ -115,6 +116,8 @@ class Engine : public StorageEngine {
     writers_ = std::make_shared<journal::WriterPool>(threads);
     tail_budget_ = std::make_shared<journal::TailCacheBudget>(opts_.tail_cache_stream_bytes,
                                                               opts_.tail_cache_bytes);
+    journal::SegmentFiles::instance().set_capacity(opts_.max_open_segments ? opts_.max_open_segments
+                                                                           : nofile_limit_budget());
   }
   ~Engine() override {
     close();

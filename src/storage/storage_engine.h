@@ -30,6 +30,10 @@ struct EngineOptions {
   // O_DIRECT one for the active segment), any stream memory. 0 = derived from the open-file
   // limit (journal_stream_budget). Streams recovered at start are always opened.
   uint32_t max_streams = 0;
+  // Descriptors of sealed segments kept open, process-wide (journal/segment_files.h): beyond
+  // it the least recently read are closed and reopened when read. 0 = derived from the
+  // open-file limit like max_streams (the third descriptor each stream is budgeted).
+  uint32_t max_open_segments = 0;
 };
 
 // The journal streams an open-file limit of `nofile` allows: kFdsPerStream each, after

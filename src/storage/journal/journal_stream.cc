@@ -73,7 +73,7 @@ Status JournalStream::open(const std::string& dir, const StreamId& id, const Str
   const auto& active = s->segments_.back();
   if (active->committed_size() > 0) {
     int64_t first_ts = -1;
-    scan_batches(*active->fd(), 0, active->committed_size(), false, active->base_offset(),
+    scan_batches(*active->file(), 0, active->committed_size(), false, active->base_offset(),
                  INT64_MAX, [&](const BatchHeader& h, uint64_t) {
                    first_ts = h.max_timestamp;
                    return false;

@@ -103,7 +103,12 @@ ReadResult JournalStream::read(int64_t offset, size_t max_bytes) const {
     std::shared_ptr<Segment> seg = segment_after(r.next_offset, prev_base);
     if (!seg) break;
     prev_base = seg->base_offset();
-    std::optional<uint64_t> pos = seg->find_position(r.next_offset);
+    Status opened;
+    std::optional<uint64_t> pos = seg->find_position(r.next_offset, &opened);
+    if (!opened.ok()) {
+      if (r.bytes.empty()) r.status = opened;
+      break;
+    }
     if (!pos) continue;
     size_t got = 0;
     int64_t next = r.next_offset;
@@ -142,7 +147,12 @@ bool JournalStream::read_files_direct(int64_t offset, size_t max_bytes, int64_t 
     std::shared_ptr<Segment> seg = segment_after(offset, prev_base);
     if (!seg) break;
     prev_base = seg->base_offset();
-    std::optional<uint64_t> pos = seg->find_position(offset);
+    Status opened;
+    std::optional<uint64_t> pos = seg->find_position(offset, &opened);
+    if (!opened.ok()) {
+      r.status = opened;
+      break;
+    }
     if (!pos) continue;
     DirectRead dr;
     bool unsupported = false;
@@ -323,7 +333,8 @@ Status JournalStream::truncate(int64_t offset) {
     } else {
       size_t idx;
       std::shared_ptr<Segment> seg = segment_for(offset, idx);
-      std::optional<uint64_t> pos = seg->find_position(offset);
+      std::optional<uint64_t> pos = seg->find_position(offset, &st);
+      if (!st.ok()) return st;
       victims.assign(segments_.begin() + ptrdiff_t(idx) + 1, segments_.end());
       segments_.resize(idx + 1);
       st = seg->truncate_to(pos ? *pos : seg->committed_size());

@@ -12,6 +12,7 @@
 #include "storage/journal/file_util.h"
 #include "storage/journal/format.h"
 #include "storage/journal/recovery.h"
+#include "storage/journal/segment_files.h"
 
 namespace unimq::storage::journal {
 namespace {
@@ -32,6 +33,39 @@ Segment::Segment(std::string dir, int64_t base, uint32_t interval, int fd)
       fd_(share_fd(fd)),
       committed_next_(base) {
   st_.next_offset = base;
+}
+
+Segment::~Segment() { SegmentFiles::instance().forget(this); }
+
+std::shared_ptr<const int> Segment::file(Status* why) const {
+  std::unique_lock lock(fd_mu_);
+  used_.store(true, std::memory_order_relaxed);
+  if (fd_) return fd_;
+  const std::string path = log_path();
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int err = errno;
+    if (why) {
+      *why = err == ENOENT ? Status::Error(Errc::OffsetOutOfRange,
+                                           "segment " + path + " was deleted while being read")
+                           : errno_status("cannot open segment", path, err);
+    }
+    return nullptr;
+  }
+  fd_ = share_fd(fd);
+  std::shared_ptr<const int> out = fd_;
+  lock.unlock();
+  SegmentFiles::instance().count_reopen();
+  SegmentFiles::instance().admit(const_cast<Segment*>(this));
+  return out;
+}
+
+void Segment::close_file() {
+  std::lock_guard lock(fd_mu_);
+  fd_.reset();
 }
 
 Status Segment::create(const std::string& dir, int64_t base_offset, uint32_t index_interval,
@@ -133,6 +167,14 @@ Status Segment::write(const uint8_t* data, size_t bytes, bool direct, int inject
   return write(std::span<const iovec>(&v, 1), bytes, inject_errno);
 }
 
+void Segment::start_tail_writeback() {
+  if (auto f = file()) cache_.start_tail_writeback(f, st_.size);
+}
+
+void Segment::release_cache() {
+  if (auto f = file()) cache_.release(f, committed_size());
+}
+
 void Segment::trim_padding() {
   if (!padded_) return;
   padded_ = false;
@@ -178,7 +220,10 @@ Status Segment::sync(uint64_t upto, bool& synced) {
   synced = false;
   const uint64_t target = upto;
   if (synced_size_.load(std::memory_order_acquire) >= target) return Status::Ok();
-  if (::fdatasync(*fd_) != 0) return errno_status("cannot fdatasync", log_path(), errno);
+  Status opened;
+  const std::shared_ptr<const int> f = file(&opened);  // a sealed segment's may be closed
+  if (!f) return opened;
+  if (::fdatasync(*f) != 0) return errno_status("cannot fdatasync", log_path(), errno);
   synced = true;
   uint64_t cur = synced_size_.load();
   while (cur < target && !synced_size_.compare_exchange_weak(cur, target)) {
@@ -199,7 +244,8 @@ void Segment::seal_in_memory() {
 
 Status Segment::finish_seal(bool write_files) {
   trim_padding();
-  direct_.reset();  // no more appends
+  direct_.reset();                       // no more appends
+  SegmentFiles::instance().admit(this);  // the descriptor may be closed from now on
   if (!write_files) return Status::Ok();
   Status st = index_.write_file(index_path());
   if (st.ok()) st = time_index_.write_file(time_index_path());
@@ -215,10 +261,15 @@ Status Segment::truncate_to(uint64_t pos) {
   // Files first: stale index files must never outlive the data they describe.
   remove_file(index_path());
   remove_file(time_index_path());
+  // Active again: no longer the cache's to close (sealed is cleared first: see admit()).
   sealed_.store(false, std::memory_order_release);
+  SegmentFiles::instance().forget(this);
+  Status opened;
+  std::shared_ptr<const int> f = file(&opened);
+  if (!f) return opened;
   padded_ = false;
   if (direct_) direct_->forget_tail();
-  if (::ftruncate(*fd_, off_t(pos)) != 0) return errno_status("cannot truncate", log_path(), errno);
+  if (::ftruncate(*f, off_t(pos)) != 0) return errno_status("cannot truncate", log_path(), errno);
   cache_.cut(pos);
   index_.truncate_at_position(uint32_t(std::min<uint64_t>(pos, UINT32_MAX)));
   SegmentRecovery info;
@@ -236,9 +287,11 @@ void Segment::remove_files() {
   remove_file(log_path());
 }
 
-std::optional<uint64_t> Segment::find_position(int64_t offset) const {
+std::optional<uint64_t> Segment::find_position(int64_t offset, Status* why) const {
   const uint64_t end = committed_size();
   if (offset >= next_offset() || end == 0) return std::nullopt;
+  const std::shared_ptr<const int> f = file(why);
+  if (!f) return std::nullopt;
   uint64_t start = offset <= base_ ? 0 : index_.lookup(uint32_t(offset - base_)).pos;
   if (start >= end) start = 0;
   std::optional<uint64_t> found;
@@ -247,9 +300,9 @@ std::optional<uint64_t> Segment::find_position(int64_t offset) const {
     found = pos;
     return false;
   };
-  ScanEnd e = scan_batches(*fd_, start, end, false, base_, INT64_MAX, visit);
+  ScanEnd e = scan_batches(*f, start, end, false, base_, INT64_MAX, visit);
   if (!found && !e.error.empty() && start != 0) {
-    scan_batches(*fd_, 0, end, false, base_, INT64_MAX, visit);  // distrust the index entry
+    scan_batches(*f, 0, end, false, base_, INT64_MAX, visit);  // distrust the index entry
   }
   return found;
 }
@@ -260,9 +313,12 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at
   appended = 0;
   const uint64_t end = committed_size();
   if (pos + kBatchHeaderSize > end) return Status::Ok();
+  Status opened;
+  const std::shared_ptr<const int> f = file(&opened);
+  if (!f) return opened;
   uint8_t hdr[kBatchHeaderSize];
   BatchHeader h;
-  if (pread_all(*fd_, hdr, sizeof(hdr), pos) != ssize_t(sizeof(hdr))) {
+  if (pread_all(*f, hdr, sizeof(hdr), pos) != ssize_t(sizeof(hdr))) {
     return errno_status("cannot read", log_path(), errno ? errno : EIO);
   }
   Status st = parse_batch_header(hdr, h);
@@ -275,13 +331,13 @@ Status Segment::read_batches(uint64_t pos, size_t max_bytes, int64_t continue_at
   size_t len = size_t(std::min<uint64_t>(std::max<uint64_t>(max_bytes, h.total_size()), end - pos));
   const size_t start = out.size();
   out.resize(start + len);
-  ssize_t got = pread_all(*fd_, out.data() + start, len, pos);
+  ssize_t got = pread_all(*f, out.data() + start, len, pos);
   if (got < 0) {
     out.resize(start);
     return errno_status("cannot read", log_path(), errno);
   }
   len = size_t(got);  // shorter if a concurrent truncate cut the file
-  cache_.after_read(*fd_, pos, len);
+  cache_.after_read(*f, pos, len);
   // Keep whole batches only (len is within max_bytes, or the first batch).
   const size_t used = whole_batches({out.data() + start, len}, end_offset, SIZE_MAX, next_offset);
   out.resize(start + used);
@@ -299,8 +355,11 @@ Status Segment::read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_
   if (pos + kBatchHeaderSize > end) return Status::Ok();
   size_t want =
       size_t(std::min<uint64_t>(std::max<size_t>(max_bytes, kBatchHeaderSize), end - pos));
+  Status st;
+  const std::shared_ptr<const int> f = file(&st);
+  if (!f) return st;
   DirectRead dr;
-  Status st = direct_read(*fd_, pos, want, dr, unsupported);
+  st = direct_read(*f, pos, want, dr, unsupported);
   if (!st.ok() || unsupported) return st;
   BatchHeader h;
   if (dr.bytes.size() < kBatchHeaderSize || !parse_batch_header(dr.bytes, h).ok()) {
@@ -309,7 +368,7 @@ Status Segment::read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_
   if (h.base_offset >= end_offset) return Status::Ok();
   // The first batch is returned whole even when larger than max_bytes.
   if (h.total_size() > dr.bytes.size() && pos + h.total_size() <= end) {
-    st = direct_read(*fd_, pos, h.total_size(), dr, unsupported);
+    st = direct_read(*f, pos, h.total_size(), dr, unsupported);
     if (!st.ok() || unsupported) return st;
   }
   // dr.bytes is within max_bytes, or the first batch.
@@ -323,11 +382,13 @@ Status Segment::read_batches_direct(uint64_t pos, size_t max_bytes, int64_t end_
 std::optional<int64_t> Segment::find_timestamp(int64_t ts) const {
   const uint64_t end = committed_size();
   if (end == 0 || max_timestamp() < ts) return std::nullopt;
+  const std::shared_ptr<const int> f = file();
+  if (!f) return std::nullopt;
   std::optional<uint32_t> rel = time_index_.last_before(ts);
   uint64_t start = rel ? index_.lookup(*rel).pos : 0;
   if (start >= end) start = 0;
   std::optional<int64_t> found;
-  scan_batches(*fd_, start, end, false, base_, INT64_MAX, [&](const BatchHeader& h, uint64_t) {
+  scan_batches(*f, start, end, false, base_, INT64_MAX, [&](const BatchHeader& h, uint64_t) {
     if (h.max_timestamp < ts) return true;
     found = h.base_offset;
     return false;

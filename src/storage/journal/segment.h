@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,10 +53,13 @@ class Segment {
   // Opens an existing segment; call recover() before using it.
   static Status open(const std::string& dir, int64_t base_offset, uint32_t index_interval,
                      std::shared_ptr<Segment>& out);
-  ~Segment() = default;
+  ~Segment();
 
   int64_t base_offset() const { return base_; }
-  const std::shared_ptr<const int>& fd() const { return fd_; }
+  // The file's descriptor, held open for as long as the caller keeps it. A sealed segment's
+  // may have been closed (segment_files.h): it is opened again here. nullptr when that fails,
+  // with the reason in *why (OffsetOutOfRange: the file was deleted meanwhile).
+  std::shared_ptr<const int> file(Status* why = nullptr) const;
   std::string log_path() const;
   std::string index_path() const;
   std::string time_index_path() const;
@@ -95,8 +99,8 @@ class Segment {
   // Page-cache recycling (page_cache.h): after a group write, when sealed, and once the
   // segment is no longer near the tail of the stream.
   void recycle_cache(uint64_t window) { cache_.after_write(fd_, st_.size, window); }
-  void start_tail_writeback() { cache_.start_tail_writeback(fd_, st_.size); }
-  void release_cache() { cache_.release(fd_, committed_size()); }
+  void start_tail_writeback();
+  void release_cache();
   // A segment recovered as sealed: nobody appends to it, so reads do not keep its pages.
   void mark_cold() { cache_.mark_cold(committed_size()); }
   // Cuts the segment at file position pos (a batch boundary) and makes it active again.
@@ -109,7 +113,8 @@ class Segment {
 
   // --- readers ---
   // File position of the committed batch containing offset (or the first one after it).
-  std::optional<uint64_t> find_position(int64_t offset) const;
+  // nullopt also when the file cannot be opened: the reason is then in *why.
+  std::optional<uint64_t> find_position(int64_t offset, Status* why = nullptr) const;
   // Appends whole committed batches from pos that start below end_offset (the stream's
   // published end), up to max_bytes. continue_at < 0: the first batch is taken even if
   // larger than max_bytes; otherwise the first batch must start at continue_at (else nothing
@@ -124,6 +129,11 @@ class Segment {
   std::optional<int64_t> find_timestamp(int64_t ts) const;
 
  private:
+  friend class SegmentFiles;
+  static constexpr size_t kNoSlot = SIZE_MAX;
+  // SegmentFiles evicting this sealed segment: the descriptor closes once readers let go.
+  void close_file();
+
   Segment(std::string dir, int64_t base, uint32_t interval, int fd);
   // Scans from the resume point (after the last trusted index entry, or 0) to the end of
   // the file, validating batches; cuts the file at the first bad one.
@@ -132,7 +142,12 @@ class Segment {
   const std::string dir_;
   const int64_t base_;
   const uint32_t interval_;
-  std::shared_ptr<const int> fd_;
+  // Written only while the segment is sealed (closed by SegmentFiles, reopened by file()), so
+  // the writer, which only writes the active segment, reads it without fd_mu_.
+  mutable std::mutex fd_mu_;
+  mutable std::shared_ptr<const int> fd_;
+  size_t files_slot_ = kNoSlot;            // index in SegmentFiles (guarded by its lock)
+  mutable std::atomic<bool> used_{false};  // read since the eviction hand last passed
   OffsetIndex index_;
   TimeIndex time_index_;
   SegmentState st_;

@@ -6,6 +6,7 @@ unimq_kafka_fetch_disk_reads_total, the direct reads in unimq_storage_direct_rea
 the ranges read ahead of such a consumer in unimq_storage_read_aheads_total."""
 from __future__ import annotations
 
+import os
 import time
 
 from kafka_util import (consume_n, consume_topic, consumer, create_topic, metric, produce_all,
@@ -14,6 +15,24 @@ from kafka_util import (consume_n, consume_topic, consumer, create_topic, metric
 
 def disk_reads(kafka) -> float:
     return metric(kafka, "unimq_kafka_fetch_disk_reads_total")
+
+
+# Small fetches: many round trips through the reader threads.
+SMALL_FETCHES = dict(fetch_max_bytes=64 * 1024, message_max_bytes=32 * 1024,
+                     max_partition_fetch_bytes=16 * 1024)
+
+
+def expect_two_partitions(got, records) -> None:
+    """got (consumed messages) holds exactly `records` (dicts with "partition", "key",
+    "value"), in order within each partition."""
+    by_part = {0: [], 1: []}
+    for m in got:
+        by_part[m.partition()].append(m)
+    for p, msgs in by_part.items():
+        mine = [r for r in records if r["partition"] == p]
+        assert [m.offset() for m in msgs] == list(range(len(mine)))
+        assert [m.value() for m in msgs] == [r["value"] for r in mine]
+        assert [m.key() for m in msgs] == [r["key"] for r in mine]
 
 
 def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
@@ -26,21 +45,13 @@ def test_consumer_behind_the_tail_reads_the_files(kafka, topic_name):
     direct_before = metric(kafka, "unimq_storage_direct_reads_total")
     ahead_before = metric(kafka, "unimq_storage_read_aheads_total")
     # Small fetches: many round trips through the reader threads, across both partitions.
-    got = consume_topic(kafka.bootstrap, topic, len(records), timeout=30,
-                        fetch_max_bytes=64 * 1024, message_max_bytes=32 * 1024,
-                        max_partition_fetch_bytes=16 * 1024)
+    got = consume_topic(kafka.bootstrap, topic, len(records), timeout=30, **SMALL_FETCHES)
     assert disk_reads(kafka) - before >= 10
     # Each of them read its partition's file with O_DIRECT (ext4 and tmpfs allow it).
     assert metric(kafka, "unimq_storage_direct_reads_total") - direct_before >= 10
     # ... and had the next range read ahead while its answer travelled.
     assert metric(kafka, "unimq_storage_read_aheads_total") - ahead_before >= 5
-    by_part = {0: [], 1: []}
-    for m in got:
-        by_part[m.partition()].append(m)
-    for p, msgs in by_part.items():
-        assert [m.offset() for m in msgs] == list(range(len(msgs)))
-        assert [m.value() for m in msgs] == [r["value"] for r in records if r["partition"] == p]
-        assert [m.key() for m in msgs] == [r["key"] for r in records if r["partition"] == p]
+    expect_two_partitions(got, records)
 
 
 def test_two_consumers_behind_the_tail_at_different_offsets(kafka, topic_name):
@@ -184,3 +195,48 @@ def test_a_long_poll_ends_with_its_connection(kafka, topic_name):
     finally:
         c.close()
     wait_until(lambda: purgatory() == 0, 3)
+
+
+def segment_files_open(kafka) -> int:
+    """Descriptors the broker holds on journal segment files (.log)."""
+    fd_dir = "/proc/%d/fd" % kafka.broker.proc.pid
+    n = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue  # closed meanwhile
+        n += "/journal/" in target and target.endswith(".log")
+    return n
+
+
+def test_sealed_segment_files_stay_within_max_open_segments(kafka_factory, topic_name):
+    """A long log of small segments: the sealed ones' descriptors are bounded by
+    storage.max_open_segments (the least recently read are closed, and opened again when a
+    consumer reaches them), so a long retention cannot use up the open-file limit. A consumer
+    from the beginning still gets every record, before and after a restart (whose recovery
+    opens every segment but keeps within the limit)."""
+    k = kafka_factory("storage.max_open_segments=8")
+    base = segment_files_open(k)
+    topic = create_topic(k.bootstrap, topic_name(), partitions=2, config={"segment.bytes": "16384"})
+    records = [{"key": b"k%d" % i, "value": (b"%06d" % i) * 100, "partition": i % 2}
+               for i in range(6000)]  # 3.6 MB: over 200 segments of 16 KiB
+    produce_all(producer(k.bootstrap, batch_size=8192), topic, records)
+    # 8 sealed segments at most, plus each partition's active one (buffered and O_DIRECT).
+    limit = base + 8 + 2 * 2
+    wait_until(lambda: segment_files_open(k) <= limit, 5, msg="sealed segment files closed")
+    assert metric(k, "unimq_storage_sealed_segment_files_open") <= 8
+
+    def consume_all_and_check():
+        before = metric(k, "unimq_storage_segment_file_reopens_total")
+        got = consume_topic(k.bootstrap, topic, len(records), timeout=60, **SMALL_FETCHES)
+        assert metric(k, "unimq_storage_segment_file_reopens_total") - before >= 150
+        expect_two_partitions(got, records)
+        # Reads hold a descriptor only while they read (one per reader thread at most).
+        assert segment_files_open(k) <= limit + 2
+
+    consume_all_and_check()
+    k.restart()
+    assert segment_files_open(k) <= base + 8 + 2  # recovered: active segments, no O_DIRECT yet
+    consume_all_and_check()
+    assert k.alive()
