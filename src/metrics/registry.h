@@ -69,6 +69,39 @@ class Gauge {
   std::atomic<int64_t> v_{0};
 };
 
+// Distribution of durations, exposed as a Prometheus histogram in seconds. observe_ns() is a
+// few relaxed adds into the calling thread's shard: no lock, no allocation.
+class Histogram {
+ public:
+  static constexpr size_t kMaxBounds = 24;
+  // Upper bounds in seconds, increasing (+Inf is implied); at most kMaxBounds.
+  explicit Histogram(std::vector<double> bounds);
+  Histogram(const Histogram&) = delete;
+  Histogram& operator=(const Histogram&) = delete;
+
+  void observe_ns(int64_t ns);
+
+  struct Snapshot {
+    std::vector<double> bounds;     // as given
+    std::vector<uint64_t> buckets;  // cumulative: observations <= bounds[i]; then +Inf
+    double sum_seconds = 0;
+  };
+  Snapshot snapshot() const;
+
+ private:
+  static constexpr size_t kShards = 8;
+  struct alignas(64) Shard {
+    std::array<std::atomic<uint64_t>, kMaxBounds + 1> counts{};  // per bucket, not cumulative
+    std::atomic<uint64_t> sum_ns{0};
+  };
+  std::vector<double> bounds_;
+  std::vector<int64_t> bounds_ns_;
+  std::array<Shard, kShards> shards_;
+};
+
+// Bounds for request durations: 100 us to 30 s.
+std::vector<double> duration_buckets();
+
 class Registry {
  public:
   Registry();
@@ -88,11 +121,14 @@ class Registry {
   // Same, for monotonic values kept elsewhere (rendered with TYPE counter).
   void counter_fn(std::string name, std::string help, Labels labels, std::function<double()> fn);
 
+  Histogram& histogram(std::string name, std::string help, Labels labels,
+                       std::vector<double> bounds = duration_buckets());
+
   // Families sorted by name, series in registration order.
   std::string render_prometheus() const;
 
  private:
-  enum class Type { Counter, Gauge };
+  enum class Type { Counter, Gauge, Histogram };
   struct Series;
   struct Family;
   Series& series(std::string&& name, std::string&& help, Type type, Labels&& labels);

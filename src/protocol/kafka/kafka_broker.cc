@@ -8,6 +8,7 @@
 #include "net/event_loop.h"
 #include "protocol/kafka/codec/generated/api_table.h"
 #include "protocol/kafka/groups/group_coordinator.h"
+#include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/session/kafka_session.h"
 
 namespace unimq::kafka {
@@ -59,6 +60,15 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
     if (size_t(s.api_key) < metrics_.requests.size())
       metrics_.requests[size_t(s.api_key)] = &reg.counter(
           "unimq_kafka_requests_total", "Kafka requests received by API", {{"api", s.name}});
+  for (const auto& e : handler_table()) {
+    const codec::ApiSchema* schema = codec::find_api_schema(e.api_key);
+    if (schema && size_t(e.api_key) < metrics_.durations.size())
+      metrics_.durations[size_t(e.api_key)] = &reg.histogram(
+          "unimq_kafka_request_duration_seconds",
+          "Time from reading a Kafka request to handing its answer to the connection (Produce: "
+          "includes the append, and the fsync under storage.fsync=always; Fetch: the long poll)",
+          {{"api", schema->name}});
+  }
   metrics_.produced_records =
       &reg.counter("unimq_kafka_produced_records_total", "Records appended by Kafka producers");
   metrics_.produced_bytes =

@@ -57,6 +57,13 @@ std::map<std::string, std::string> parse_sasl_users(const std::string& spec);
 
 struct KafkaMetrics {
   std::array<metrics::Counter*, 128> requests{};  // by API key
+  // From reading a request to handing its answer to the connection (Kafka's TotalTimeMs
+  // less the send), by API key: the APIs the broker implements.
+  std::array<metrics::Histogram*, 128> durations{};
+  metrics::Histogram* duration(int16_t api_key) const {
+    return api_key >= 0 && size_t(api_key) < durations.size() ? durations[size_t(api_key)]
+                                                              : nullptr;
+  }
   metrics::Counter* produced_records = nullptr;
   metrics::Counter* produced_bytes = nullptr;
   metrics::Counter* fetched_bytes = nullptr;

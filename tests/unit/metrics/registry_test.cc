@@ -117,6 +117,58 @@ TEST(Registry, GaugeFnReplacedOnReregistration) {
   EXPECT_EQ(r.render_prometheus(), "# HELP g h\n# TYPE g gauge\ng 2\n");
 }
 
+TEST(Histogram, CountsIntoTheFirstBucketThatHoldsTheValue) {
+  Histogram h({0.001, 0.01});
+  h.observe_ns(0);
+  h.observe_ns(1'000'000);  // exactly on a bound: counted in it ("le")
+  h.observe_ns(1'000'001);
+  h.observe_ns(50'000'000);
+  h.observe_ns(-5);  // a clock that went back counts as 0
+  const auto snap = h.snapshot();
+  EXPECT_EQ(snap.buckets, (std::vector<uint64_t>{3, 4, 5}));  // cumulative, then +Inf
+  EXPECT_NEAR(snap.sum_seconds, 0.052000001, 1e-12);
+  EXPECT_THROW(Histogram({0.01, 0.001}), std::invalid_argument);
+  EXPECT_THROW(Histogram({0.01, 0.01}), std::invalid_argument);
+}
+
+TEST(Histogram, ManyThreadsCountExactly) {
+  Histogram h(duration_buckets());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t)  // more threads than the histogram's shards
+    threads.emplace_back([&h, t] {
+      for (int i = 0; i < 10000; ++i) h.observe_ns(int64_t(t) * 1'000'000);
+    });
+  for (auto& t : threads) t.join();
+  const auto snap = h.snapshot();
+  EXPECT_EQ(snap.buckets.back(), 120000u);
+  EXPECT_EQ(snap.buckets[3], 20000u);  // <= 1 ms: threads 0 and 1
+  EXPECT_NEAR(snap.sum_seconds, 10000 * 0.066, 1e-6);
+}
+
+TEST(Registry, RendersHistogramsAsPrometheusDoes) {
+  Registry r;
+  Histogram& h = r.histogram("req_seconds", "Request time", {{"api", "Produce"}}, {0.001, 0.5});
+  EXPECT_EQ(&h, &r.histogram("req_seconds", "ignored", {{"api", "Produce"}}));
+  r.histogram("bare_seconds", "No labels", {}, {1});
+  h.observe_ns(200'000);
+  h.observe_ns(2'000'000'000);
+  EXPECT_EQ(r.render_prometheus(),
+            "# HELP bare_seconds No labels\n"
+            "# TYPE bare_seconds histogram\n"
+            "bare_seconds_bucket{le=\"1\"} 0\n"
+            "bare_seconds_bucket{le=\"+Inf\"} 0\n"
+            "bare_seconds_sum 0\n"
+            "bare_seconds_count 0\n"
+            "# HELP req_seconds Request time\n"
+            "# TYPE req_seconds histogram\n"
+            "req_seconds_bucket{api=\"Produce\",le=\"0.001\"} 1\n"
+            "req_seconds_bucket{api=\"Produce\",le=\"0.5\"} 1\n"
+            "req_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 2\n"
+            "req_seconds_sum{api=\"Produce\"} 2.0002\n"
+            "req_seconds_count{api=\"Produce\"} 2\n");
+  EXPECT_THROW(r.counter("req_seconds", "clash"), std::logic_error);
+}
+
 TEST(Registry, GlobalIsASingleton) {
   EXPECT_EQ(&global_registry(), &global_registry());
   global_registry().counter("unimq_test_global_total", "t").inc();

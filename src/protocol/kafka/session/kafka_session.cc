@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "net/event_loop.h"
 #include "protocol/kafka/codec/generated/api_table.h"
 #include "protocol/kafka/codec/generated/api_versions.h"
@@ -19,11 +21,22 @@ KafkaSession::KafkaSession(KafkaBroker& broker, net::Connection& conn)
       local_host_(conn.local_address()),
       peer_(conn.peer()) {}
 
-uint64_t KafkaSession::open_slot(int32_t correlation_id, int16_t version, bool flexible_header) {
+namespace {
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+uint64_t KafkaSession::open_slot(int32_t correlation_id, int16_t version, bool flexible_header,
+                                 int16_t api_key) {
   Slot s;
   s.correlation_id = correlation_id;
   s.version = version;
   s.flexible_header = flexible_header;
+  s.api_key = api_key;
+  if (api_key >= 0) s.start_ns = steady_ns();
   slots_.push_back(std::move(s));
   update_reading();
   return first_seq_ + slots_.size() - 1;
@@ -58,8 +71,13 @@ void KafkaSession::complete(uint64_t seq, codec::Writer&& out, bool has_output) 
 }
 
 void KafkaSession::flush() {
+  int64_t now = 0;  // read once for all the answers going out now
   while (!slots_.empty() && slots_.front().done) {
     Slot& s = slots_.front();
+    if (metrics::Histogram* h = broker_.metrics().duration(s.api_key)) {
+      if (now == 0) now = steady_ns();
+      h->observe_ns(now - s.start_ns);
+    }
     if (conn_ && s.has_output) {
       s.out.for_each_segment([this](std::span<const uint8_t> b) { conn_->send(b); },
                              [this](const codec::Writer::External& e) {
@@ -250,7 +268,7 @@ bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
     broker_.metrics().requests[size_t(key)]->inc();
   // ApiVersions answers always use response header v0.
   const bool flexible_response = flexible && key != codec::api_key::kApiVersions;
-  const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible_response);
+  const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible_response, key);
   RequestContext ctx{broker_, *session_, header, version, r.rest(), Responder(session_, seq)};
   entry->fn(ctx);
   return session_->connection() != nullptr && conn_.is_open();

@@ -48,7 +48,10 @@ class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
   std::string mechanism;
 
   // Response slots, one per request in arrival order.
-  uint64_t open_slot(int32_t correlation_id, int16_t version, bool flexible_header);
+  // api_key >= 0: the time until the answer goes out is observed in that API's
+  // unimq_kafka_request_duration_seconds.
+  uint64_t open_slot(int32_t correlation_id, int16_t version, bool flexible_header,
+                     int16_t api_key = -1);
   int16_t slot_version(uint64_t seq) const;
   bool slot_flexible_header(uint64_t seq) const;
   int32_t slot_correlation_id(uint64_t seq) const;
@@ -69,6 +72,8 @@ class KafkaSession : public std::enable_shared_from_this<KafkaSession> {
     bool flexible_header = false;
     bool done = false;
     bool has_output = false;
+    int16_t api_key = -1;
+    int64_t start_ns = 0;  // steady clock, when the request was read
     codec::Writer out;
   };
   const Slot* find(uint64_t seq) const;
