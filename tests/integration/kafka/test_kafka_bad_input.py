@@ -48,14 +48,61 @@ def test_unsupported_api_versions_version_answers_error_and_list(kafka, topic_na
     assert_serving(kafka, t)
 
 
-def test_unsupported_produce_version_keeps_broker_serving(kafka, topic_name):
+def test_versions_kafka_defines_but_the_broker_does_not_serve_answer_unsupported_version(kafka, topic_name):
+    """Produce v2 (old message sets), Fetch v3 and ListOffsets v0 exist in Kafka's schemas
+    but not here: each is answered in its own version's format with UNSUPPORTED_VERSION (35)
+    per partition, as Kafka's getErrorResponse answers, and the connection stays usable."""
+    t = create_topic(kafka.bootstrap, topic_name())
+    with kw.KafkaConn(kafka.port) as c:
+        # Produce v2: acks, timeout, [topic [partition, message set bytes]]
+        body = (kw.i16(1) + kw.i32(5000) +
+                kw.array([kw.string(t) + kw.array([kw.i32(0) + kw.nbytes(b"\x00" * 40)])]))
+        r = c.request(kw.PRODUCE, 2, body)
+        topics = r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16(), r.i64(), r.i64()))))
+        assert topics == [(t, [(0, kw.UNSUPPORTED_VERSION, -1, -1)])], topics  # offsets: none
+        assert r.i32() == 0 and r.remaining() == 0  # throttle_time_ms, then nothing
+
+        # Fetch v3: replica, max wait, min bytes, max bytes, [topic [partition, offset, max]]
+        body = (kw.i32(-1) + kw.i32(100) + kw.i32(1) + kw.i32(1 << 20) +
+                kw.array([kw.string(t) + kw.array([kw.i32(0) + kw.i64(0) + kw.i32(1 << 20)])]))
+        r = c.request(kw.FETCH, 3, body)
+        assert r.i32() == 0  # throttle_time_ms
+        parts = r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16(), r.i64(), r.nbytes()))))
+        assert parts == [(t, [(0, kw.UNSUPPORTED_VERSION, -1, None)])], parts
+
+        # ListOffsets v0: replica, [topic [partition, timestamp, max offsets]]
+        body = kw.i32(-1) + kw.array([kw.string(t) + kw.array([kw.i32(0) + kw.i64(-1) + kw.i32(1)])])
+        r = c.request(kw.LIST_OFFSETS, 0, body)
+        parts = r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16(), r.array(r.i64)))))
+        assert parts == [(t, [(0, kw.UNSUPPORTED_VERSION, [])])], parts
+
+        assert c.api_versions(0)[0] == 0  # the same connection still serves
+    assert "Produce v2" in kafka.broker.log_text() and "UNSUPPORTED_VERSION" in kafka.broker.log_text()
+    assert_serving(kafka, t)
+
+
+def test_versions_beyond_kafkas_schemas_close_that_connection(kafka, topic_name):
+    """No format is defined for Produce v99: the connection is closed, with a log line."""
     t = create_topic(kafka.bootstrap, topic_name())
     with kw.KafkaConn(kafka.port) as c:
         c.send(kw.PRODUCE, 99, b"\x00" * 16)
-        try:
-            got, r = c.recv()  # an error answer is fine, so is closing the connection
-        except (ConnectionError, OSError):
-            pass
+        assert c.closed_by_peer()
+    assert "unsupported request (api key 0 version 99)" in kafka.broker.log_text()
+    assert_serving(kafka, t)
+
+
+def test_kafka_python_pinned_to_an_old_protocol_gets_unsupported_version(kafka, topic_name):
+    """kafka-python told api_version=(0, 10, 1) skips ApiVersions and produces with v2: it
+    fails with UnsupportedVersionError at once instead of retrying a closing connection."""
+    from kafka import KafkaProducer
+    from kafka.errors import UnsupportedVersionError
+    t = create_topic(kafka.bootstrap, topic_name())
+    p = KafkaProducer(bootstrap_servers=kafka.bootstrap, api_version=(0, 10, 1), retries=0)
+    try:
+        with pytest.raises(UnsupportedVersionError):
+            p.send(t, b"old").get(timeout=10)
+    finally:
+        p.close(timeout=5)
     assert_serving(kafka, t)
 
 

@@ -10,6 +10,7 @@
 #include "protocol/kafka/error_codes.h"
 #include "protocol/kafka/handlers/registry.h"
 #include "protocol/kafka/handlers/sasl_plain.h"
+#include "protocol/kafka/handlers/unsupported_version.h"
 #include "protocol/kafka/kafka_broker.h"
 
 namespace unimq::kafka {
@@ -252,10 +253,23 @@ bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
       Responder(session_, seq).send(resp);
       return true;
     }
-    spdlog::warn("kafka: unsupported request (api key {} version {}) from {}: closing", key,
-                 version, conn_.peer());
-    conn_.close();
-    return false;
+    const bool may_answer = entry && schema && version >= schema->min_version &&
+                            version <= schema->max_version && answers_unsupported_versions(key) &&
+                            (broker_.options().sasl_users.empty() || session_->authenticated);
+    if (!may_answer) {
+      spdlog::warn("kafka: unsupported request (api key {} version {}) from {}: closing", key,
+                   version, conn_.peer());
+      conn_.close();
+      return false;
+    }
+    // A version Kafka defines but this broker does not serve: UNSUPPORTED_VERSION in that
+    // version's format (unsupported_version.cc).
+    spdlog::warn("kafka: {} v{} from {} (served: v{}-{}): answering UNSUPPORTED_VERSION",
+                 schema->name, version, conn_.peer(), entry->min_version, entry->max_version);
+    const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible, key);
+    RequestContext ctx{broker_, *session_, header, version, r.rest(), Responder(session_, seq)};
+    answer_unsupported_version(ctx);
+    return session_->connection() != nullptr && conn_.is_open();
   }
   if (!broker_.options().sasl_users.empty() && !session_->authenticated &&
       key != codec::api_key::kApiVersions && key != codec::api_key::kSaslHandshake &&
