@@ -26,8 +26,8 @@ struct EngineOptions {
   // Journal tail cache (journal/tail_cache.h): one stream's ring and all rings together.
   uint64_t tail_cache_stream_bytes = 16ull << 20;
   uint64_t tail_cache_bytes = 128ull << 20;
-  // Streams open at once: a journal stream holds file descriptors (one per segment, and an
-  // O_DIRECT one for the active segment), any stream memory. 0 = derived from the open-file
+  // Streams open at once: a journal stream holds file descriptors (two for its active
+  // segment; sealed ones share max_open_segments), any stream memory. 0 = derived from the open-file
   // limit (journal_stream_budget). Streams recovered at start are always opened.
   uint32_t max_streams = 0;
   // Descriptors of sealed segments kept open, process-wide (journal/segment_files.h): beyond

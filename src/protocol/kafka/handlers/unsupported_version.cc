@@ -64,26 +64,13 @@ void fetch(RequestContext& ctx) {
   ctx.respond.send(resp);
 }
 
-void list_offsets(RequestContext& ctx) {
-  codec::ListOffsetsRequest req;
+// Each requested partition answered with the error: ListOffsets and OffsetCommit name their
+// topics and partitions alike.
+template <typename Request, typename Response>
+void each_partition(RequestContext& ctx) {
+  Request req;
   if (!ctx.decode(req)) return;
-  codec::ListOffsetsResponse resp;
-  for (const auto& t : req.topics) {
-    auto& tr = resp.topics.emplace_back();
-    tr.name = t.name;
-    for (const auto& p : t.partitions) {
-      auto& pr = tr.partitions.emplace_back();
-      pr.partition_index = p.partition_index;
-      pr.error_code = kUnsupported;
-    }
-  }
-  ctx.respond.send(resp);
-}
-
-void offset_commit(RequestContext& ctx) {
-  codec::OffsetCommitRequest req;
-  if (!ctx.decode(req)) return;
-  codec::OffsetCommitResponse resp;
+  Response resp;
   for (const auto& t : req.topics) {
     auto& tr = resp.topics.emplace_back();
     tr.name = t.name;
@@ -168,9 +155,9 @@ void answer_unsupported_version(RequestContext& ctx) {
     case k::kFetch:
       return fetch(ctx);
     case k::kListOffsets:
-      return list_offsets(ctx);
+      return each_partition<codec::ListOffsetsRequest, codec::ListOffsetsResponse>(ctx);
     case k::kOffsetCommit:
-      return offset_commit(ctx);
+      return each_partition<codec::OffsetCommitRequest, codec::OffsetCommitResponse>(ctx);
     case k::kOffsetFetch:
       return offset_fetch(ctx);
     case k::kFindCoordinator:
