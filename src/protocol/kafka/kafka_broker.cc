@@ -56,18 +56,16 @@ KafkaBroker::KafkaBroker(KafkaOptions options, net::EventLoopGroup& loops,
   log_env_.loader = fetch_readers_.get();
   log_env_.producer_id_expiration_ms = options_.producer_id_expiration_ms;
   auto& reg = metrics::global_registry();
-  for (const auto& s : codec::api_schemas())
-    if (size_t(s.api_key) < metrics_.requests.size())
-      metrics_.requests[size_t(s.api_key)] = &reg.counter(
-          "unimq_kafka_requests_total", "Kafka requests received by API", {{"api", s.name}});
-  for (const auto& e : handler_table()) {
-    const codec::ApiSchema* schema = codec::find_api_schema(e.api_key);
-    if (schema && size_t(e.api_key) < metrics_.durations.size())
-      metrics_.durations[size_t(e.api_key)] = &reg.histogram(
+  for (const auto& s : codec::api_schemas()) {
+    if (size_t(s.api_key) >= metrics_.requests.size()) continue;
+    metrics_.requests[size_t(s.api_key)] = &reg.counter(
+        "unimq_kafka_requests_total", "Kafka requests received by API", {{"api", s.name}});
+    if (find_handler(s.api_key))  // durations of the APIs served only
+      metrics_.durations[size_t(s.api_key)] = &reg.histogram(
           "unimq_kafka_request_duration_seconds",
           "Time from reading a Kafka request to handing its answer to the connection (Produce: "
           "includes the append, and the fsync under storage.fsync=always; Fetch: the long poll)",
-          {{"api", schema->name}});
+          {{"api", s.name}});
   }
   metrics_.produced_records =
       &reg.counter("unimq_kafka_produced_records_total", "Records appended by Kafka producers");

@@ -17,7 +17,6 @@
 #include "protocol/kafka/codec/generated/offset_fetch.h"
 #include "protocol/kafka/codec/generated/produce.h"
 #include "protocol/kafka/error_codes.h"
-#include "protocol/kafka/handlers/handler.h"
 
 namespace unimq::kafka {
 namespace {
@@ -130,44 +129,27 @@ void init_producer_id(RequestContext& ctx) {
 
 }  // namespace
 
-bool answers_unsupported_versions(int16_t key) {
+HandlerFn unsupported_version_answer(int16_t api_key) {
   namespace k = codec::api_key;
-  switch (key) {
+  switch (api_key) {
     case k::kProduce:
+      return produce;
     case k::kFetch:
+      return fetch;
     case k::kListOffsets:
+      return each_partition<codec::ListOffsetsRequest, codec::ListOffsetsResponse>;
     case k::kOffsetCommit:
+      return each_partition<codec::OffsetCommitRequest, codec::OffsetCommitResponse>;
     case k::kOffsetFetch:
+      return offset_fetch;
     case k::kFindCoordinator:
+      return find_coordinator;
     case k::kListGroups:
+      return list_groups;
     case k::kInitProducerId:
-      return true;
+      return init_producer_id;
     default:
-      return false;
-  }
-}
-
-void answer_unsupported_version(RequestContext& ctx) {
-  namespace k = codec::api_key;
-  switch (ctx.header.request_api_key) {
-    case k::kProduce:
-      return produce(ctx);
-    case k::kFetch:
-      return fetch(ctx);
-    case k::kListOffsets:
-      return each_partition<codec::ListOffsetsRequest, codec::ListOffsetsResponse>(ctx);
-    case k::kOffsetCommit:
-      return each_partition<codec::OffsetCommitRequest, codec::OffsetCommitResponse>(ctx);
-    case k::kOffsetFetch:
-      return offset_fetch(ctx);
-    case k::kFindCoordinator:
-      return find_coordinator(ctx);
-    case k::kListGroups:
-      return list_groups(ctx);
-    case k::kInitProducerId:
-      return init_producer_id(ctx);
-    default:
-      return ctx.respond.close("no answer for an unsupported version of this API");
+      return nullptr;
   }
 }
 

@@ -4,13 +4,12 @@
 
 #include <cstdint>
 
+#include "protocol/kafka/handlers/handler.h"
+
 namespace unimq::kafka {
 
-struct RequestContext;
-
-// Whether answer_unsupported_version() knows api_key's error answer (else: close).
-bool answers_unsupported_versions(int16_t api_key);
-// Answers ctx (or closes the connection: a malformed body, Produce with acks=0).
-void answer_unsupported_version(RequestContext& ctx);
+// The handler answering api_key's requests at such a version (it closes the connection on a
+// malformed body, or for Produce with acks=0), or nullptr: no error answer, close.
+HandlerFn unsupported_version_answer(int16_t api_key);
 
 }  // namespace unimq::kafka

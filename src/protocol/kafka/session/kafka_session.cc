@@ -242,34 +242,32 @@ bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
   }
   const HandlerEntry* entry = find_handler(key);
   const bool supported = entry && version >= entry->min_version && version <= entry->max_version;
+  if (!supported && key == codec::api_key::kApiVersions) {
+    // Kafka answers an unknown ApiVersions version with v0, UNSUPPORTED_VERSION and the list.
+    const uint64_t seq = session_->open_slot(header.correlation_id, 0, false);
+    codec::ApiVersionsResponse resp;
+    resp.error_code = code(ErrorCode::kUnsupportedVersion);
+    for (const auto& e : handler_table())
+      resp.api_keys.push_back({e.api_key, e.min_version, e.max_version});
+    Responder(session_, seq).send(resp);
+    return true;
+  }
+  // A version Kafka defines but this broker does not serve is answered with
+  // UNSUPPORTED_VERSION in that version's format (unsupported_version.cc), through the same
+  // authentication check and response slot as a served one.
+  HandlerFn handler = supported ? entry->fn : nullptr;
+  if (!supported && entry && schema && version >= schema->min_version &&
+      version <= schema->max_version)
+    handler = unsupported_version_answer(key);
+  if (!handler) {
+    spdlog::warn("kafka: unsupported request (api key {} version {}) from {}: closing", key,
+                 version, conn_.peer());
+    conn_.close();
+    return false;
+  }
   if (!supported) {
-    if (key == codec::api_key::kApiVersions) {
-      // Kafka answers an unknown ApiVersions version with v0, UNSUPPORTED_VERSION and the list.
-      const uint64_t seq = session_->open_slot(header.correlation_id, 0, false);
-      codec::ApiVersionsResponse resp;
-      resp.error_code = code(ErrorCode::kUnsupportedVersion);
-      for (const auto& e : handler_table())
-        resp.api_keys.push_back({e.api_key, e.min_version, e.max_version});
-      Responder(session_, seq).send(resp);
-      return true;
-    }
-    const bool may_answer = entry && schema && version >= schema->min_version &&
-                            version <= schema->max_version && answers_unsupported_versions(key) &&
-                            (broker_.options().sasl_users.empty() || session_->authenticated);
-    if (!may_answer) {
-      spdlog::warn("kafka: unsupported request (api key {} version {}) from {}: closing", key,
-                   version, conn_.peer());
-      conn_.close();
-      return false;
-    }
-    // A version Kafka defines but this broker does not serve: UNSUPPORTED_VERSION in that
-    // version's format (unsupported_version.cc).
     spdlog::warn("kafka: {} v{} from {} (served: v{}-{}): answering UNSUPPORTED_VERSION",
                  schema->name, version, conn_.peer(), entry->min_version, entry->max_version);
-    const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible, key);
-    RequestContext ctx{broker_, *session_, header, version, r.rest(), Responder(session_, seq)};
-    answer_unsupported_version(ctx);
-    return session_->connection() != nullptr && conn_.is_open();
   }
   if (!broker_.options().sasl_users.empty() && !session_->authenticated &&
       key != codec::api_key::kApiVersions && key != codec::api_key::kSaslHandshake &&
@@ -284,7 +282,7 @@ bool KafkaConnectionHandler::dispatch(std::span<const uint8_t> frame) {
   const bool flexible_response = flexible && key != codec::api_key::kApiVersions;
   const uint64_t seq = session_->open_slot(header.correlation_id, version, flexible_response, key);
   RequestContext ctx{broker_, *session_, header, version, r.rest(), Responder(session_, seq)};
-  entry->fn(ctx);
+  handler(ctx);
   return session_->connection() != nullptr && conn_.is_open();
 }
 
