@@ -95,8 +95,8 @@ Status prepare_journal_dir(const std::string& root, int& lock_fd) {
 }
 
 constexpr uint64_t kReservedFds = 4096;
-// The active segment, its O_DIRECT twin, and a sealed segment: with the default 7-day
-// segment_ms and retention, a quiet stream keeps about two segments.
+// The active segment, its O_DIRECT twin, and a share of the sealed segments' descriptors
+// (storage.max_open_segments defaults to one per stream: journal/segment_files.h).
 constexpr uint64_t kFdsPerStream = 3;
 
 uint32_t nofile_limit_budget() {
@@ -110,14 +110,14 @@ class Engine : public StorageEngine {
  public:
   explicit Engine(EngineOptions opts)
       : opts_(std::move(opts)),
-        max_streams_(opts_.max_streams ? opts_.max_streams : nofile_limit_budget()) {
+        max_streams_(opts_.max_streams ? opts_.max_streams : nofile_budget_) {
     journal_root_ = opts_.data_dir + "/journal";
     size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 2, 8);
     writers_ = std::make_shared<journal::WriterPool>(threads);
     tail_budget_ = std::make_shared<journal::TailCacheBudget>(opts_.tail_cache_stream_bytes,
                                                               opts_.tail_cache_bytes);
     journal::SegmentFiles::instance().set_capacity(opts_.max_open_segments ? opts_.max_open_segments
-                                                                           : nofile_limit_budget());
+                                                                           : nofile_budget_);
   }
   ~Engine() override {
     close();
@@ -338,6 +338,7 @@ class Engine : public StorageEngine {
   }
 
   EngineOptions opts_;
+  const uint32_t nofile_budget_ = nofile_limit_budget();  // read once: both limits default to it
   const size_t max_streams_;
   std::string journal_root_;
   std::shared_ptr<journal::WriterPool> writers_;

@@ -27,8 +27,8 @@ struct EngineOptions {
   uint64_t tail_cache_stream_bytes = 16ull << 20;
   uint64_t tail_cache_bytes = 128ull << 20;
   // Streams open at once: a journal stream holds file descriptors (two for its active
-  // segment; sealed ones share max_open_segments), any stream memory. 0 = derived from the open-file
-  // limit (journal_stream_budget). Streams recovered at start are always opened.
+  // segment; sealed ones share max_open_segments), any stream memory. 0 = derived from the
+  // open-file limit (journal_stream_budget). Streams recovered at start are always opened.
   uint32_t max_streams = 0;
   // Descriptors of sealed segments kept open, process-wide (journal/segment_files.h): beyond
   // it the least recently read are closed and reopened when read. 0 = derived from the

@@ -39,15 +39,9 @@ size_t SegmentFiles::open_files() const {
   return ring_.size();
 }
 
-uint64_t SegmentFiles::reopens_total() const {
-  std::lock_guard lock(mu_);
-  return reopens_;
-}
+uint64_t SegmentFiles::reopens_total() const { return reopens_.load(std::memory_order_relaxed); }
 
-void SegmentFiles::count_reopen() {
-  std::lock_guard lock(mu_);
-  ++reopens_;
-}
+void SegmentFiles::count_reopen() { reopens_.fetch_add(1, std::memory_order_relaxed); }
 
 void SegmentFiles::evict_one_locked() {
   // Every bit is cleared within one turn, so two turns always find a victim.

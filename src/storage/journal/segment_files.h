@@ -13,6 +13,7 @@
 // holds a descriptor keeps it open (shared_ptr) even after its segment let go of it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -51,7 +52,7 @@ class SegmentFiles {
   std::vector<Segment*> ring_;  // Segment::files_slot_ is each one's index here
   size_t hand_ = 0;
   size_t capacity_ = 0;
-  uint64_t reopens_ = 0;
+  std::atomic<uint64_t> reopens_{0};
 };
 
 }  // namespace unimq::storage::journal
