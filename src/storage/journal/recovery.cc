@@ -15,6 +15,23 @@
 
 namespace unimq::storage::journal {
 
+namespace {
+
+// Whether [pos, size) is a direct write's padding: zeros from pos to the end of its block.
+// A batch torn inside its first 8 bytes (the base offset, often zero-led) at a block end could
+// look so, but a write to an older segment is never torn by kill -9: a roll starts only after
+// the writes before it finished.
+bool is_padding(int fd, uint64_t pos, uint64_t size) {
+  constexpr uint64_t kBlock = 4096;  // DirectWriter::kBlock
+  if (size <= pos || size % kBlock != 0 || size - pos >= kBlock) return false;
+  uint8_t buf[kBlock];
+  const size_t n = size_t(size - pos);
+  if (pread_all(fd, buf, n, pos) != ssize_t(n)) return false;
+  return std::all_of(buf, buf + n, [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
 ScanEnd scan_batches(int fd, uint64_t pos, uint64_t end, bool check_crc, int64_t min_offset,
                      int64_t max_offset,
                      const std::function<bool(const BatchHeader&, uint64_t)>& fn) {
@@ -150,6 +167,7 @@ Status Segment::rebuild_tail(bool trust, bool check_crc, SegmentRecovery& info) 
   if (!end.error.empty()) {
     info.truncated_bytes = file_size - end.pos;
     info.reason = end.error;
+    info.padding_only = is_padding(*fd_, end.pos, file_size);
     if (::ftruncate(*fd_, off_t(end.pos)) != 0) {
       return errno_status("cannot truncate", log_path(), errno);
     }
@@ -240,12 +258,15 @@ Status recover_stream_dir(const std::string& dir, const std::string& stream_name
       spdlog::warn("journal: stream={} segment={} index rebuilt: {}", stream_name, bases[i],
                    info.reason);
     }
-    if (info.truncated_bytes > 0) {
+    if (info.padding_only) {
+      spdlog::info("journal: stream={} segment={} cut {} bytes of zero padding", stream_name,
+                   bases[i], info.truncated_bytes);
+    } else if (info.truncated_bytes > 0) {
       stats.truncated_bytes += info.truncated_bytes;
       spdlog::warn("journal: stream={} segment={} truncated bytes={}: {}", stream_name, bases[i],
                    info.truncated_bytes, info.reason);
     }
-    if (!last && info.truncated_bytes > 0) {
+    if (!last && info.truncated_bytes > 0 && !info.padding_only) {
       // A hole in an older segment: later segments cannot follow it (Kafka does the same).
       if (seg->committed_size() > 0) segments.push_back(seg);
       drop_from(i + 1);

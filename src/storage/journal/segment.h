@@ -41,6 +41,11 @@ struct SegmentState {
 
 struct SegmentRecovery {
   uint64_t truncated_bytes = 0;
+  // What was cut is only a direct write's zero padding: zeros from the end of the last batch
+  // to the end of its block. A segment sealed by a roll keeps it until the seal's file work,
+  // which runs after the rolling group is acknowledged, so a crash can leave it on an older
+  // segment; it is not a hole, and the segments after it stay.
+  bool padding_only = false;
   bool index_rebuilt = false;
   std::string reason;  // why the tail was cut / the index rebuilt
 };

@@ -215,6 +215,43 @@ TEST(Recovery, CorruptOlderSegmentCutsTheLogThere) {
   EXPECT_EQ(int64_t(read_all(*s, 0).size()), h.last_offset() + 2);
 }
 
+// A roll acknowledges the group it writes to the new segment before the old one's padding is
+// trimmed (the seal's file work comes after the acks), so kill -9 can leave an older segment
+// ending in the zeros of its last direct write, with no index files yet. That is padding, not
+// a hole: every segment after it, and the acknowledged records in them, stay.
+TEST(Recovery, ZeroPaddingOfAnOlderSegmentKeepsTheSegmentsAfterIt) {
+  TempDir dir;
+  const StreamConfig cfg = cfg_with_segment(600);
+  fill(dir.path(), cfg, 30);
+  std::vector<int64_t> segs;
+  {
+    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+    segs = bases(engine->get_or_create(sid(), &cfg));
+  }
+  ASSERT_GE(segs.size(), 4u);
+  const std::string log = seg_file(dir.path(), segs[1], ".log");
+  const size_t size = fs::file_size(log);
+  ASSERT_NE(size % 4096, 0u);
+  spit(log, slurp(log) + std::string(4096 - size % 4096, '\0'));
+  fs::remove(seg_file(dir.path(), segs[1], ".index"));
+  fs::remove(seg_file(dir.path(), segs[1], ".timeindex"));
+  {
+    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+    auto s = engine->get_or_create(sid(), &cfg);
+    EXPECT_EQ(bases(s), segs);
+    EXPECT_EQ(s->latest_offset(), offsets_of(30));
+    EXPECT_EQ(int64_t(read_all(*s, 0).size()), offsets_of(30));
+    EXPECT_EQ(fs::file_size(log), size);  // the padding is cut
+  }
+  // Zeros running past that block are no direct write's padding: a hole, cut there.
+  spit(log, slurp(log) + std::string(8192, '\0'));
+  fs::remove(seg_file(dir.path(), segs[1], ".index"));
+  auto engine = open_engine(dir.path(), Backend::Journal, cfg);
+  auto s = engine->get_or_create(sid(), &cfg);
+  EXPECT_EQ(bases(s), (std::vector<int64_t>{segs[0], segs[1]}));
+  EXPECT_EQ(s->latest_offset(), segs[2]);
+}
+
 TEST(Recovery, EmptyActiveSegmentAndLeftoversAreHandled) {
   TempDir dir;
   const StreamConfig cfg = cfg_with_segment(1 << 20);
