@@ -137,6 +137,17 @@ stop_unimq() {
   rm -rf "$UNIMQ_DATA"
 }
 
+# CPU time of the whole machine from /proc/stat: "busy total" ticks, and the busy % since.
+cpu_ticks() {
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
+cpu_busy_since() {  # cpu_busy_since "BUSY TOTAL"
+  local now
+  now=$(cpu_ticks)
+  awk -v a="$1" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.0f", (y[2] > x[2]) ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0}'
+}
+
 # run CASE ARGS...: one kafka_bench run against the running UniMQ, recorded.
 TOPIC_N=0
 run() {
@@ -183,10 +194,16 @@ latency=(--duration "$DURATION" --warmup "$WARMUP" --linger-ms 0)
 # judged on the median of LAT_REPEAT runs, each on a fresh broker.
 for ((i = 1; i <= LAT_REPEAT; i++)); do
   start_unimq never
-  run "latency_1k_acks1_half_peak_$i" produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" "${latency[@]}"
+  busy0=$(cpu_ticks)
+  run "latency_1k_acks1_half_peak_$i" produce --topic "$(topic)" --size 1024 --acks 1 --rate "$HALF" \
+    "${latency[@]}" --stats "$WORK/rdkafka-$i.jsonl"
+  busy=$(cpu_busy_since "$busy0")
   # The same run as the broker saw it: each Produce request from reading it to its answer.
   record "broker_produce_half_peak_$i" "$(python3 "$ROOT/bench/lib/broker_durations.py" "$HTTP_PORT" Produce ||
     echo '{"ok":false}')"
+  # And as librdkafka saw it: its requests' round trips and its own queue.
+  record "client_produce_half_peak_$i" "$(python3 "$ROOT/bench/lib/rdkafka_stats.py" \
+    "$WORK/rdkafka-$i.jsonl" "$WARMUP" "$busy" || echo '{"ok":false}')"
   stop_unimq
 done
 start_unimq never
@@ -229,7 +246,7 @@ print()
 print("| case | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | vs loopback | vs disk |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for case, d in rows.items():
-    if case in ("loopback", "disk", "page_cache_fresh", "hiccup") or case.startswith("broker_"):
+    if case in ("loopback", "disk", "page_cache_fresh", "hiccup") or case.startswith(("broker_", "client_")):
         continue
     mbs = g(case, "mb_per_s")
     print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -270,6 +287,15 @@ if b:
           " unimq_kafka_request_duration_seconds): p99 %s ms (median %s); requests over 5 ms: %s%%"
           % (", ".join("%.2f" % v for v in bp99s), fmt(bp99, "%.2f"),
              ", ".join(fmt(g(c, "over_5ms_pct"), "%.2f") for c in b)))
+c = [x for x in rows if x.startswith("client_produce_half_peak_")]
+if c:
+    print("  context: the same runs as librdkafka saw them (statistics, p99 per second, median over"
+          " the run): request round trip %s ms (worst second %s); records queued in the client"
+          " before a request %s ms; the machine's CPUs were %s%% busy"
+          % (", ".join(fmt(g(x, "rtt_p99_ms"), "%.2f") for x in c),
+             ", ".join(fmt(g(x, "rtt_worst_p99_ms"), "%.2f") for x in c),
+             ", ".join(fmt(g(x, "queue_p99_ms"), "%.2f") for x in c),
+             ", ".join(fmt(g(x, "machine_busy_pct"), "%.0f") for x in c)))
 h = rows.get("hiccup")
 if h:
     print("  context: the idle machine took a CPU away %d times for over 1 ms (%d over 5 ms, worst"

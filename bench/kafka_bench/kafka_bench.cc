@@ -5,6 +5,8 @@
 //                        [--rate 0]            0 = flat out; >0 = records/s, reports the
 //                                              delivery-report latency percentiles too
 //                        [--timeline 1]        per 100 ms: worst latency, records > 5 ms
+//                        [--stats FILE]        librdkafka's statistics JSON, one line a
+//                                              second (bench/lib/rdkafka_stats.py reads it)
 //                        [--conf key=value]... any librdkafka producer setting
 //   kafka_bench consume  --bootstrap H:P --topic T [--records N] [--duration 10]
 //                        reads the topic from the beginning (throughput)
@@ -47,6 +49,7 @@ struct Options {
   int64_t records = 0;
   // --timeline 1: per-100 ms worst latency on stderr (where a p99 comes from)
   bool timeline = false;
+  std::string stats_file;  // --stats FILE: librdkafka's statistics JSON, one line a second
   std::vector<std::pair<std::string, std::string>> conf;  // --conf key=value (librdkafka)
 };
 
@@ -87,6 +90,8 @@ Options parse(int argc, char** argv) {
       o.conf.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
     else if (k == "--timeline")
       o.timeline = v == "1";
+    else if (k == "--stats")
+      o.stats_file = v;
     else
       usage(("unknown option " + k).c_str());
   }
@@ -188,6 +193,18 @@ rd_kafka_t* make_producer(const Options& o, ProduceState* st) {
   set(conf, "queue.buffering.max.kbytes", "1048576");
   set(conf, "message.timeout.ms", "30000");
   for (const auto& [k, v] : o.conf) set(conf, k.c_str(), v);
+  if (!o.stats_file.empty()) {
+    static FILE* stats = std::fopen(o.stats_file.c_str(), "w");
+    set(conf, "statistics.interval.ms", "1000");
+    rd_kafka_conf_set_stats_cb(conf, [](rd_kafka_t*, char* json, size_t len, void*) {
+      if (stats) {
+        std::fwrite(json, 1, len, stats);
+        std::fputc('\n', stats);
+        std::fflush(stats);
+      }
+      return 0;
+    });
+  }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, st);
   char err[512];
