@@ -49,6 +49,13 @@ void fill(const std::string& dir, const StreamConfig& cfg, int batches) {
     append_values(*s, 1 + i % 3, 1000 + i, "r" + std::to_string(i) + "-");
 }
 
+// fill(), then the segments it made (their base offsets).
+std::vector<int64_t> fill_segments(const std::string& dir, const StreamConfig& cfg, int batches) {
+  fill(dir, cfg, batches);
+  auto engine = open_engine(dir, Backend::Journal, cfg);
+  return bases(engine->get_or_create(sid(), &cfg));
+}
+
 // Offsets of the first n batches written by fill().
 int64_t offsets_of(int n) {
   int64_t o = 0;
@@ -62,12 +69,7 @@ TEST(Recovery, TornTailAtEveryByteOfTheLastBatch) {
   TempDir dir;
   const StreamConfig cfg = cfg_with_segment(600);  // several segments
   const int n = 20;
-  fill(dir.path(), cfg, n);
-  std::vector<int64_t> segs;
-  {
-    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
-    segs = bases(engine->get_or_create(sid(), &cfg));
-  }
+  const std::vector<int64_t> segs = fill_segments(dir.path(), cfg, n);
   ASSERT_GE(segs.size(), 3u);
   const std::string last = seg_file(dir.path(), segs.back(), ".log");
   const std::string original = slurp(last);
@@ -186,12 +188,7 @@ TEST(Recovery, MissingOrCorruptIndexesAreRebuilt) {
 TEST(Recovery, CorruptOlderSegmentCutsTheLogThere) {
   TempDir dir;
   const StreamConfig cfg = cfg_with_segment(600);
-  fill(dir.path(), cfg, 30);
-  std::vector<int64_t> segs;
-  {
-    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
-    segs = bases(engine->get_or_create(sid(), &cfg));
-  }
+  const std::vector<int64_t> segs = fill_segments(dir.path(), cfg, 30);
   ASSERT_GE(segs.size(), 4u);
   const std::string log = seg_file(dir.path(), segs[1], ".log");
   std::string data = slurp(log);
@@ -222,12 +219,7 @@ TEST(Recovery, CorruptOlderSegmentCutsTheLogThere) {
 TEST(Recovery, ZeroPaddingOfAnOlderSegmentKeepsTheSegmentsAfterIt) {
   TempDir dir;
   const StreamConfig cfg = cfg_with_segment(600);
-  fill(dir.path(), cfg, 30);
-  std::vector<int64_t> segs;
-  {
-    auto engine = open_engine(dir.path(), Backend::Journal, cfg);
-    segs = bases(engine->get_or_create(sid(), &cfg));
-  }
+  const std::vector<int64_t> segs = fill_segments(dir.path(), cfg, 30);
   ASSERT_GE(segs.size(), 4u);
   const std::string log = seg_file(dir.path(), segs[1], ".log");
   const size_t size = fs::file_size(log);
