@@ -306,7 +306,7 @@ if c:
              ", ".join(fmt(g(x, "rtt_worst_p99_ms"), "%.2f") for x in c),
              ", ".join(fmt(g(x, "queue_p99_ms"), "%.2f") for x in c),
              ", ".join(fmt(g(x, "machine_busy_pct"), "%.0f") for x in c)))
-l1, l1s, l1p99 = median_of("latency_linger1_1k_acks1_half_peak_", "p99_ms")
+l1, _, l1p99 = median_of("latency_linger1_1k_acks1_half_peak_", "p99_ms")
 if l1:
     print("  context: the same load with linger.ms=1 (OpenMessaging Benchmark's producer setting):"
           " p99 %s ms (median %s), p50 %s ms" % (
