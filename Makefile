@@ -54,6 +54,7 @@ bench: build
 	bash bench/mqtt_journal.sh $(BUILD)
 	bash bench/kafka.sh $(BUILD)
 	bash bench/amqp.sh $(BUILD)
+	bash bench/soak.sh $(BUILD)
 
 format:
 	find src tests bench tools -name '*.cc' -o -name '*.h' | xargs clang-format -i
